@@ -1,0 +1,1 @@
+//! tern-atlas: see ARCHITECTURE.md for its place in the workspace.

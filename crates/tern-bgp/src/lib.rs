@@ -1,0 +1,1 @@
+//! tern-bgp: see ARCHITECTURE.md for its place in the workspace.

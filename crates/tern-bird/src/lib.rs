@@ -1,0 +1,1 @@
+//! tern-bird: see ARCHITECTURE.md for its place in the workspace.

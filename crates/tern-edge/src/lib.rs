@@ -1,0 +1,1 @@
+//! tern-edge: see ARCHITECTURE.md for its place in the workspace.

@@ -1,0 +1,1 @@
+//! tern-health: see ARCHITECTURE.md for its place in the workspace.

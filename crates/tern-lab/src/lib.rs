@@ -1,0 +1,1 @@
+//! tern-lab: see ARCHITECTURE.md for its place in the workspace.

@@ -1,0 +1,1 @@
+//! tern-model: see ARCHITECTURE.md for its place in the workspace.

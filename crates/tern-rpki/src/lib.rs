@@ -1,0 +1,1 @@
+//! tern-rpki: see ARCHITECTURE.md for its place in the workspace.

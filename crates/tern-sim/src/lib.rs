@@ -1,0 +1,1 @@
+//! tern-sim: see ARCHITECTURE.md for its place in the workspace.

@@ -1,0 +1,6 @@
+//! One module per subcommand: its clap `Args` and a `run` that returns an [`crate::exit::Exit`].
+
+pub mod atlas;
+pub mod check;
+pub mod plan;
+pub mod render;

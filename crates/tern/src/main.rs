@@ -1,0 +1,49 @@
+//! `tern`: one tool to build, run and tune your own anycast network.
+//!
+//! This binary is glue only (see ARCHITECTURE.md): it parses the command line with clap, calls
+//! into the library crates and maps the outcome to an exit code. Each subcommand lives in its
+//! own module under `cmd/`.
+
+mod cmd;
+mod exit;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit::Exit;
+
+/// tern: build, run and tune your own anycast network.
+#[derive(Debug, Parser)]
+#[command(name = "tern", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Split an allocation into prefixes, or show a tern.toml's prefix plan.
+    Plan(cmd::plan::Args),
+    /// Pre-flight checks of a tern.toml: prefix plan, RPKI, IRR, sessions, communities.
+    Check(cmd::check::Args),
+    /// Write the BIRD 2 configuration of one site or of all sites.
+    Render(cmd::render::Args),
+    /// Analyse RIPE Atlas measurements: catchment, latency, diffs, reports.
+    Atlas(cmd::atlas::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Plan(a) => cmd::plan::run(a),
+        Command::Check(a) => cmd::check::run(a),
+        Command::Render(a) => cmd::render::run(a),
+        Command::Atlas(a) => cmd::atlas::run(a),
+    };
+    match result {
+        Ok(code) => code.into(),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Exit::Unusable.into()
+        }
+    }
+}
