@@ -1,0 +1,313 @@
+//! Traffic-engineering intents → communities and prepends, through provider dictionaries.
+//!
+//! An intent is what an operator says ("do not announce to AS6939", "prepend twice in Asia via
+//! GTT"); the upstream's provider dictionary (or the one named by `via`, whose communities the
+//! upstream passes on) says which community does that. Prepends to everyone with no region and
+//! no `via` are done by us, on the session (`bgp_path.prepend`). A missing entry is an error
+//! that lists what the provider supports; an entry not confirmed by the provider is a warning.
+
+use tern_types::{Asn, Community};
+use toml::Spanned;
+
+use crate::MAX_PREPEND;
+use crate::diag::Severity;
+use crate::network::Export;
+use crate::provider::{Provider, Target, Value};
+use crate::raw::{Action, RawIntent, RawSite, RawUpstream};
+use crate::validate::Ctx;
+
+/// Compiles the site's and the upstream's intents and raw communities for one session.
+pub(crate) fn compile(
+    cx: &mut Ctx<'_>,
+    rs: &RawSite,
+    ru: &RawUpstream,
+    upstream: &str,
+    dict: Option<&Provider>,
+) -> Export {
+    let mut ex = Export::default();
+    let (c1, l1) = cx.communities(&rs.communities, &rs.large_communities);
+    let (c2, l2) = cx.communities(&ru.communities, &ru.large_communities);
+    for c in c1.into_iter().chain(c2) {
+        ex.communities.push(c);
+        ex.notes.push(format!("{c}: raw community from tern.toml"));
+    }
+    for c in l1.into_iter().chain(l2) {
+        ex.large_communities.push(c);
+        ex.notes
+            .push(format!("{c}: raw large community from tern.toml"));
+    }
+    for i in rs.intents.iter().chain(&ru.intents) {
+        intent(cx, i, upstream, dict, &mut ex);
+    }
+    ex.communities.sort();
+    ex.communities.dedup();
+    ex.large_communities.sort();
+    ex.large_communities.dedup();
+    ex
+}
+
+/// `to` resolved: everyone, or these ASes.
+enum To {
+    All,
+    Asns(Vec<Asn>),
+}
+
+fn targets(cx: &mut Ctx<'_>, i: &Spanned<RawIntent>) -> Option<To> {
+    let Some(to) = &i.get_ref().to else {
+        return Some(To::All);
+    };
+    if to.0.len() == 1 && to.0[0].0.eq_ignore_ascii_case("all") {
+        return Some(To::All);
+    }
+    let mut v = Vec::new();
+    for t in &to.0 {
+        if let Ok(a) = t.0.parse::<Asn>() {
+            v.push(a);
+        } else if let Some(p) = cx.providers.find(&t.0) {
+            v.push(p.asn);
+        } else {
+            cx.error(
+                "bad-intent",
+                &i.span(),
+                format!(
+                    "to = {:?} is neither \"all\", an AS number nor a known provider",
+                    t.0
+                ),
+                "write the AS, e.g. to = \"AS6939\"",
+            );
+            return None;
+        }
+    }
+    if v.is_empty() {
+        cx.error(
+            "bad-intent",
+            &i.span(),
+            "to = [] names nobody",
+            "list the ASes, or write to = \"all\"",
+        );
+        return None;
+    }
+    Some(To::Asns(v))
+}
+
+fn intent(
+    cx: &mut Ctx<'_>,
+    si: &Spanned<RawIntent>,
+    upstream: &str,
+    dict: Option<&Provider>,
+    ex: &mut Export,
+) {
+    let span = si.span();
+    let i = si.get_ref();
+    let Some(to) = targets(cx, si) else { return };
+    // Field sanity per action.
+    let stray = |cx: &mut Ctx<'_>, field: &str| {
+        cx.error(
+            "bad-intent",
+            &span,
+            format!("{field} has no meaning for action = \"{}\"", i.action),
+            format!("remove {field}"),
+        );
+    };
+    match i.action {
+        Action::Prepend => {
+            let t = i.times.unwrap_or(0);
+            if t == 0 || t > MAX_PREPEND {
+                cx.error(
+                    "bad-intent",
+                    &span,
+                    format!("prepend needs times = 1..{MAX_PREPEND}"),
+                    "add times = 1, 2 or 3",
+                );
+                return;
+            }
+        }
+        _ if i.times.is_some() => stray(cx, "times"),
+        _ => {}
+    }
+    match i.action {
+        Action::LocalPref if i.level.is_none() => {
+            cx.error(
+                "bad-intent",
+                &span,
+                "local-pref needs a level",
+                "add level = \"lowest\", \"low\", \"peer\" or \"high\"",
+            );
+            return;
+        }
+        Action::LocalPref => {}
+        _ if i.level.is_some() => stray(cx, "level"),
+        _ => {}
+    }
+    if matches!(i.action, Action::NoExport | Action::LocalPref) && i.to.is_some() {
+        stray(cx, "to");
+    }
+    if i.action == Action::NoAnnounce && i.to.is_none() && i.region.is_none() {
+        cx.error(
+            "bad-intent",
+            &span,
+            "no-announce needs to = \"AS…\" (or a region, for 'nowhere in that region')",
+            "add to = \"AS6939\", or use action = \"no-export\"",
+        );
+        return;
+    }
+
+    // Our own prepend: to everyone, no region, no `via`.
+    if i.action == Action::Prepend && matches!(to, To::All) && i.region.is_none() && i.via.is_none()
+    {
+        let t = i.times.unwrap_or(1);
+        ex.prepend = ex.prepend.max(t);
+        ex.notes
+            .push(format!("prepend our AS {t}x on {upstream} (done by us)"));
+        return;
+    }
+
+    let prov = match &i.via {
+        Some(v) => match cx.providers.find(&v.0) {
+            Some(p) => {
+                if let Some(d) = dict {
+                    if d.asn != p.asn {
+                        if !d.passes_communities {
+                            cx.push(
+                                Severity::Warning,
+                                "intent-via-not-passed",
+                                &span,
+                                format!("{} does not document passing third-party communities on, so {}'s community may never reach {}", d.name, p.name, p.name),
+                                format!("ask {} whether they pass communities to AS{}", d.name, p.asn.0),
+                            );
+                        } else if !d.passes_communities_verified {
+                            cx.push(
+                                Severity::Warning,
+                                "intent-unverified",
+                                &span,
+                                format!("that {} passes third-party communities on to {} is not confirmed by {}", d.name, p.name, d.name),
+                                format!("confirm with {}", d.name),
+                            );
+                        }
+                    }
+                }
+                p
+            }
+            None => {
+                let ids = cx.providers.ids();
+                cx.error(
+                    "unknown-provider",
+                    &span,
+                    format!("via = {:?} is no known provider dictionary", v.0),
+                    format!("use one of: {ids}; or raw communities"),
+                );
+                return;
+            }
+        },
+        None => match dict {
+            Some(d) => d,
+            None if i.action == Action::NoExport => {
+                ex.communities.push(Community::NO_EXPORT);
+                ex.notes.push(format!(
+                    "{}: NO_EXPORT (RFC 1997), {upstream} has no provider dictionary",
+                    Community::NO_EXPORT
+                ));
+                return;
+            }
+            None => {
+                cx.error(
+                    "intent-no-provider",
+                    &span,
+                    format!("upstream {upstream} has no provider, so \"{}\" cannot be compiled to communities", i.action),
+                    "set provider = \"...\" on the site or upstream, add via = \"...\", or use raw communities",
+                );
+                return;
+            }
+        },
+    };
+
+    let asns: Vec<Option<Asn>> = match &to {
+        To::All => vec![None],
+        To::Asns(v) => v.iter().copied().map(Some).collect(),
+    };
+    for asn in asns {
+        let entry = prov.entries.iter().find(|e| {
+            e.action == i.action
+                && e.region == i.region
+                && (i.action != Action::Prepend || e.times == i.times)
+                && (i.action != Action::LocalPref || e.level == i.level)
+                && match (asn, e.target) {
+                    (Some(a), Target::Peer) => e.peer.is_none_or(|p| p == a),
+                    (None, Target::All) => true,
+                    _ => false,
+                }
+        });
+        let words = describe(i, asn);
+        let Some(entry) = entry else {
+            if i.action == Action::NoExport && i.via.is_none() {
+                ex.communities.push(Community::NO_EXPORT);
+                ex.notes.push(format!(
+                    "{}: NO_EXPORT (RFC 1997), {} documents no no-export community",
+                    Community::NO_EXPORT,
+                    prov.name
+                ));
+                continue;
+            }
+            cx.error(
+                "intent-unsupported",
+                &span,
+                format!("{} cannot express \"{words}\"", prov.name),
+                prov.supported(),
+            );
+            continue;
+        };
+        let Some(value) = entry.value(asn) else {
+            cx.error(
+                "intent-unsupported",
+                &span,
+                format!(
+                    "{} has no community form that can carry {} for \"{words}\"",
+                    prov.name,
+                    asn.map(|a| a.to_string()).unwrap_or_default()
+                ),
+                prov.supported(),
+            );
+            continue;
+        };
+        let meaning = match asn {
+            Some(a) => entry.meaning.replace("{asn}", &a.0.to_string()),
+            None => entry.meaning.clone(),
+        };
+        if !entry.verified {
+            cx.push(
+                Severity::Warning,
+                "intent-unverified",
+                &span,
+                format!("{}'s {value} ({meaning}) is not confirmed by {}'s own documentation (source: {})", prov.name, prov.name, entry.source),
+                format!("check it with {} and set verified = true in providers/{}.toml, or use raw communities", prov.name, prov.id),
+            );
+        }
+        let tag = if entry.verified { "" } else { ", unverified" };
+        ex.notes
+            .push(format!("{value}: {} {meaning}{tag}", prov.name));
+        match value {
+            Value::Standard(c) => ex.communities.push(c),
+            Value::Large(c) => ex.large_communities.push(c),
+        }
+    }
+}
+
+/// The intent in operator words, for messages.
+fn describe(i: &RawIntent, asn: Option<Asn>) -> String {
+    let mut s = i.action.to_string();
+    if let Some(t) = i.times {
+        s.push_str(&format!(" {t}x"));
+    }
+    if let Some(l) = i.level {
+        s.push_str(&format!(" {l}"));
+    }
+    if let Some(a) = asn {
+        s.push_str(&format!(" to {a}"));
+    } else if i.action != Action::LocalPref && i.action != Action::NoExport {
+        s.push_str(" to all");
+    }
+    if let Some(r) = i.region {
+        s.push_str(&format!(" in {r}"));
+    }
+    s
+}

@@ -1,0 +1,416 @@
+//! Provider community dictionaries: what each upstream's action communities mean.
+//!
+//! One TOML data file per provider lives in `providers/` and is embedded in the binary. Each
+//! entry states its meaning, its source and whether that meaning was confirmed by the provider's
+//! own documentation (`verified`); [`crate::validate`] warns when an unverified entry is used and
+//! errors, listing what the provider supports, when an intent has no matching entry.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::Deserialize;
+use tern_types::{Asn, Community, LargeCommunity};
+
+use crate::raw::{Action, Level, Region};
+
+/// The dictionaries shipped with tern: (id, file text).
+const BUILTIN: &[(&str, &str)] = &[
+    ("arelion", include_str!("../providers/arelion.toml")),
+    ("buyvm", include_str!("../providers/buyvm.toml")),
+    ("cogent", include_str!("../providers/cogent.toml")),
+    ("gtt", include_str!("../providers/gtt.toml")),
+    ("he", include_str!("../providers/he.toml")),
+    ("lumen", include_str!("../providers/lumen.toml")),
+    ("ntt", include_str!("../providers/ntt.toml")),
+    ("vultr", include_str!("../providers/vultr.toml")),
+];
+
+/// A broken dictionary file (a bug in tern's data, caught by the crate's tests).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProviderError {
+    /// Not valid TOML or not the schema.
+    #[error("provider dictionary {id}: {source}")]
+    Syntax {
+        /// The dictionary id.
+        id: String,
+        /// What the TOML parser said.
+        source: Box<toml::de::Error>,
+    },
+    /// A community template that is not `A:B` / `A:B:C` with numbers or `{asn}`.
+    #[error("provider dictionary {id}: bad community template {template:?}")]
+    Template {
+        /// The dictionary id.
+        id: String,
+        /// The template.
+        template: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDictionary {
+    provider: RawProviderInfo,
+    session: Option<SessionDefaults>,
+    #[serde(default)]
+    community: Vec<RawEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProviderInfo {
+    name: String,
+    asn: Asn,
+    passes_communities: bool,
+    #[serde(default = "yes")]
+    passes_communities_verified: bool,
+    source: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Where a provider's customer sessions are, as documented.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionDefaults {
+    /// The AS the session is with (Vultr VPS: 64515).
+    pub remote_as: Asn,
+    /// eBGP multihop TTL.
+    pub multihop: Option<u8>,
+    /// Usual IPv4 neighbor.
+    pub neighbor_v4: Option<IpAddr>,
+    /// Usual IPv6 neighbor.
+    pub neighbor_v6: Option<IpAddr>,
+    /// Where this is documented.
+    pub source: String,
+}
+
+/// Whether an entry applies to one AS (given in the intent) or to everyone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Target {
+    /// A neighbor AS of the provider, given by `{asn}` in the value (or fixed by `peer`).
+    Peer,
+    /// Every neighbor of the provider.
+    All,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    action: Action,
+    target: Target,
+    peer: Option<Asn>,
+    times: Option<u8>,
+    level: Option<Level>,
+    region: Option<Region>,
+    standard: Option<String>,
+    large: Option<String>,
+    meaning: String,
+    source: String,
+    verified: bool,
+}
+
+/// One part of a community template: a number or the target AS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    Fixed(u32),
+    Asn,
+}
+
+/// One action community of a provider.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// What it does.
+    pub action: Action,
+    /// For one AS or for all.
+    pub target: Target,
+    /// Fixed target AS (entries that only exist for one peer).
+    pub peer: Option<Asn>,
+    /// Prepend count.
+    pub times: Option<u8>,
+    /// Local-pref level.
+    pub level: Option<Level>,
+    /// Region it is limited to.
+    pub region: Option<Region>,
+    standard: Option<[Slot; 2]>,
+    large: Option<[Slot; 3]>,
+    /// The meaning in our words (`{asn}` replaced when compiled).
+    pub meaning: String,
+    /// Where it comes from.
+    pub source: String,
+    /// Confirmed by the provider's own documentation.
+    pub verified: bool,
+}
+
+/// What an entry compiles to for one target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// A standard community.
+    Standard(Community),
+    /// A large community.
+    Large(LargeCommunity),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Standard(c) => write!(f, "{c}"),
+            Value::Large(c) => write!(f, "{c}"),
+        }
+    }
+}
+
+impl Entry {
+    /// The community for `asn` (ignored for [`Target::All`]): standard when the AS fits in 16
+    /// bits (or is not used), otherwise large. `None` when neither form can carry the AS.
+    pub fn value(&self, asn: Option<Asn>) -> Option<Value> {
+        let fill = |s: Slot| match s {
+            Slot::Fixed(v) => Some(v),
+            Slot::Asn => asn.map(|a| a.0),
+        };
+        if let Some([a, b]) = self.standard {
+            if let (Some(a), Some(b)) = (fill(a), fill(b)) {
+                if let (Ok(a), Ok(b)) = (u16::try_from(a), u16::try_from(b)) {
+                    return Some(Value::Standard(Community::new(a, b)));
+                }
+            }
+        }
+        if let Some([a, b, c]) = self.large {
+            if let (Some(a), Some(b), Some(c)) = (fill(a), fill(b), fill(c)) {
+                return Some(Value::Large(LargeCommunity::new(a, b, c)));
+            }
+        }
+        None
+    }
+
+    /// Operator words for this entry, e.g. `no-announce to AS{asn} in europe`.
+    pub fn describe(&self) -> String {
+        let mut s = self.action.to_string();
+        if let Some(t) = self.times {
+            s.push_str(&format!(" {t}x"));
+        }
+        if let Some(l) = self.level {
+            s.push_str(&format!(" {l}"));
+        }
+        match (self.target, self.peer) {
+            (Target::Peer, Some(p)) => s.push_str(&format!(" to {p}")),
+            (Target::Peer, None) => s.push_str(" to AS<n>"),
+            (Target::All, _) => {}
+        }
+        if let Some(r) = self.region {
+            s.push_str(&format!(" in {r}"));
+        }
+        s
+    }
+}
+
+/// One provider's dictionary.
+#[derive(Clone, Debug)]
+pub struct Provider {
+    /// The id used in tern.toml (`vultr`), the file stem.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The provider's AS.
+    pub asn: Asn,
+    /// Passes third-party communities on to its own upstreams (so `via` works through it).
+    pub passes_communities: bool,
+    /// Whether that is confirmed by the provider.
+    pub passes_communities_verified: bool,
+    /// Where the dictionary comes from.
+    pub source: String,
+    /// Documented customer session parameters.
+    pub session: Option<SessionDefaults>,
+    /// Action communities.
+    pub entries: Vec<Entry>,
+}
+
+impl Provider {
+    /// Parses one dictionary file.
+    pub fn parse(id: &str, text: &str) -> Result<Provider, ProviderError> {
+        let raw: RawDictionary = toml::from_str(text).map_err(|e| ProviderError::Syntax {
+            id: id.to_owned(),
+            source: Box::new(e),
+        })?;
+        let bad = |t: &str| ProviderError::Template {
+            id: id.to_owned(),
+            template: t.to_owned(),
+        };
+        let mut entries = Vec::with_capacity(raw.community.len());
+        for e in raw.community {
+            let standard = match &e.standard {
+                Some(t) => Some(
+                    slots::<2>(t)
+                        .filter(|s| s.iter().all(|x| fits16(*x)))
+                        .ok_or_else(|| bad(t))?,
+                ),
+                None => None,
+            };
+            let large = match &e.large {
+                Some(t) => Some(slots::<3>(t).ok_or_else(|| bad(t))?),
+                None => None,
+            };
+            if standard.is_none() && large.is_none() {
+                return Err(bad(""));
+            }
+            entries.push(Entry {
+                action: e.action,
+                target: e.target,
+                peer: e.peer,
+                times: e.times,
+                level: e.level,
+                region: e.region,
+                standard,
+                large,
+                meaning: e.meaning,
+                source: e.source,
+                verified: e.verified,
+            });
+        }
+        Ok(Provider {
+            id: id.to_owned(),
+            name: raw.provider.name,
+            asn: raw.provider.asn,
+            passes_communities: raw.provider.passes_communities,
+            passes_communities_verified: raw.provider.passes_communities_verified,
+            source: raw.provider.source,
+            session: raw.session,
+            entries,
+        })
+    }
+
+    /// What this provider supports, one line per entry kind, for error messages.
+    pub fn supported(&self) -> String {
+        if self.entries.is_empty() {
+            return format!(
+                "{} ({}) documents no action communities",
+                self.name, self.asn
+            );
+        }
+        let mut v: Vec<String> = self.entries.iter().map(Entry::describe).collect();
+        v.dedup();
+        format!("{} ({}) supports: {}", self.name, self.asn, v.join("; "))
+    }
+}
+
+fn fits16(s: Slot) -> bool {
+    match s {
+        Slot::Fixed(v) => v <= 0xffff,
+        Slot::Asn => true,
+    }
+}
+
+fn slots<const N: usize>(t: &str) -> Option<[Slot; N]> {
+    let mut out = [Slot::Fixed(0); N];
+    let mut parts = t.split(':');
+    for o in out.iter_mut() {
+        let p = parts.next()?;
+        *o = if p == "{asn}" {
+            Slot::Asn
+        } else {
+            Slot::Fixed(p.parse().ok()?)
+        };
+    }
+    parts.next().is_none().then_some(out)
+}
+
+/// All dictionaries known to this build.
+#[derive(Clone, Debug)]
+pub struct Providers(Vec<Provider>);
+
+impl Providers {
+    /// The dictionaries shipped in `providers/`.
+    pub fn builtin() -> Result<Providers, ProviderError> {
+        BUILTIN
+            .iter()
+            .map(|(id, text)| Provider::parse(id, text))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Providers)
+    }
+
+    /// By id (`vultr`), name (`Vultr`, case-insensitive) or AS (`AS20473`, `20473`).
+    pub fn find(&self, key: &str) -> Option<&Provider> {
+        let asn = key.parse::<Asn>().ok();
+        self.0
+            .iter()
+            .find(|p| p.id == key || p.name.eq_ignore_ascii_case(key) || Some(p.asn) == asn)
+    }
+
+    /// By AS.
+    pub fn by_asn(&self, asn: Asn) -> Option<&Provider> {
+        self.0.iter().find(|p| p.asn == asn)
+    }
+
+    /// Every dictionary.
+    pub fn iter(&self) -> impl Iterator<Item = &Provider> {
+        self.0.iter()
+    }
+
+    /// The ids, for "known providers are …" messages.
+    pub fn ids(&self) -> String {
+        self.0
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_dictionaries_parse() {
+        let p = Providers::builtin().unwrap();
+        assert_eq!(p.iter().count(), BUILTIN.len());
+        let v = p.find("vultr").unwrap();
+        assert_eq!(v.asn, Asn(20473));
+        assert_eq!(v.session.as_ref().unwrap().remote_as, Asn(64515));
+        assert!(p.find("AS174").is_some() && p.find("Hurricane Electric").is_some());
+        for prov in p.iter() {
+            for e in &prov.entries {
+                // Every entry yields a value for a 16-bit and for a 32-bit target, or says so.
+                let v = e.value(Some(Asn(6939)));
+                assert!(v.is_some(), "{}: {}", prov.id, e.describe());
+            }
+        }
+    }
+
+    #[test]
+    fn standard_then_large() {
+        let p = Providers::builtin().unwrap();
+        let v = p.find("vultr").unwrap();
+        let no = v
+            .entries
+            .iter()
+            .find(|e| e.action == Action::NoAnnounce)
+            .unwrap();
+        assert_eq!(
+            no.value(Some(Asn(6939))),
+            Some(Value::Standard(Community::new(64600, 6939)))
+        );
+        assert_eq!(
+            no.value(Some(Asn(4_200_000_000))),
+            Some(Value::Large(LargeCommunity::new(
+                20473,
+                6000,
+                4_200_000_000
+            )))
+        );
+    }
+
+    #[test]
+    fn bad_template_is_an_error() {
+        let t = "[provider]\nname='x'\nasn=1\npasses_communities=false\nsource='s'\n\
+                 [[community]]\naction='no-export'\ntarget='all'\nstandard='70000:1'\n\
+                 meaning='m'\nsource='s'\nverified=true\n";
+        assert!(matches!(
+            Provider::parse("x", t),
+            Err(ProviderError::Template { .. })
+        ));
+    }
+}
