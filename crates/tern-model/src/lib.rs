@@ -22,6 +22,7 @@ pub mod diag;
 mod intent;
 pub mod network;
 pub mod plan;
+pub mod preflight;
 pub mod provider;
 pub mod raw;
 mod service;

@@ -129,30 +129,25 @@ pub fn validate(raw: RawFile, src: &Source, providers: &Providers) -> (Network, 
     let rn = raw.network.into_inner();
     let asn = *rn.asn.get_ref();
     let asn_location = cx.loc(&rn.asn.span());
-    if asn.is_documentation() || asn.is_private() {
-        if rn.lab {
-            cx.push(
-                Severity::Info,
-                "lab-private-asn",
-                &rn.asn.span(),
-                format!("{asn} is a private or documentation AS, allowed because lab = true"),
-                "use your public ASN before going live",
-            );
-        } else {
-            cx.error(
-                "asn-bogon",
-                &rn.asn.span(),
-                format!("{asn} is a private or documentation AS and cannot originate routes on the Internet"),
-                "use your public ASN, or set lab = true in [network] for a lab",
-            );
-        }
-    } else if asn.is_bogon() {
-        cx.error(
+    match tern_rpki::bogons::asn_bogon(asn) {
+        Some(why) if rn.lab && (asn.is_documentation() || asn.is_private()) => cx.push(
+            Severity::Info,
+            "lab-private-asn",
+            &rn.asn.span(),
+            format!("{asn} is {why}, allowed because lab = true"),
+            "use your public ASN before going live",
+        ),
+        Some(why) => cx.error(
             "asn-bogon",
             &rn.asn.span(),
-            format!("{asn} is a reserved AS number and cannot originate routes"),
-            "use your public ASN",
-        );
+            format!("{asn} is {why} and cannot originate routes on the Internet"),
+            if asn.is_documentation() || asn.is_private() {
+                "use your public ASN, or set lab = true in [network] for a lab"
+            } else {
+                "use your public ASN"
+            },
+        ),
+        None => {}
     }
 
     let mut allocations = Vec::new();
