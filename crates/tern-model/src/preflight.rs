@@ -177,10 +177,12 @@ fn irr_objects(net: &Network, irr: &IrrDb, path: &Path, d: &mut Vec<Diagnostic>)
     }
 }
 
+/// Where a secret is first used, by which sessions, and its length (`usize::MAX`: unquotable).
+type SecretUse = (Location, Vec<String>, Result<usize, SecretError>);
+
 fn secrets(net: &Network, d: &mut Vec<Diagnostic>) {
     // One finding per secret, listing the sessions that use it.
-    let mut by_secret: BTreeMap<String, (Location, Vec<String>, Result<usize, SecretError>)> =
-        BTreeMap::new();
+    let mut by_secret: BTreeMap<String, SecretUse> = BTreeMap::new();
     for s in &net.sites {
         for u in &s.upstreams {
             let Some(sec) = &u.password else { continue };
