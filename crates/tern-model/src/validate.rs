@@ -26,6 +26,7 @@ use crate::raw::{RawFile, RawRole, RawSite, RawUpstream};
 pub(crate) struct Ctx<'a> {
     pub(crate) src: &'a Source,
     pub(crate) providers: &'a Providers,
+    pub(crate) own_asn: tern_types::Asn,
     pub(crate) diags: Vec<Diagnostic>,
 }
 
@@ -120,14 +121,15 @@ impl Ctx<'_> {
 /// Validates a parsed file. Always returns a network (items with errors are left out or
 /// defaulted); use it only when no diagnostic has [`Severity::Error`].
 pub fn validate(raw: RawFile, src: &Source, providers: &Providers) -> (Network, Vec<Diagnostic>) {
-    let mut cx = Ctx {
-        src,
-        providers,
-        diags: Vec::new(),
-    };
     let net_span = raw.network.span();
     let rn = raw.network.into_inner();
     let asn = *rn.asn.get_ref();
+    let mut cx = Ctx {
+        src,
+        providers,
+        own_asn: asn,
+        diags: Vec::new(),
+    };
     let asn_location = cx.loc(&rn.asn.span());
     match tern_rpki::bogons::asn_bogon(asn) {
         Some(why) if rn.lab && (asn.is_documentation() || asn.is_private()) => cx.push(
@@ -556,11 +558,81 @@ pub(crate) fn provider_ref(cx: &mut Ctx<'_>, p: &Spanned<String>) -> Option<Stri
     }
 }
 
+/// BIRD 2 keywords an operator might pick as a session name; BIRD refuses them as protocol
+/// names. Names starting with `tern_` are ours (statics, filters, kernel protocols).
+const BIRD_KEYWORDS: &[&str] = &[
+    "accept",
+    "action",
+    "address",
+    "all",
+    "as",
+    "attribute",
+    "babel",
+    "bfd",
+    "bgp",
+    "channel",
+    "debug",
+    "default",
+    "define",
+    "description",
+    "device",
+    "direct",
+    "disabled",
+    "else",
+    "export",
+    "filter",
+    "from",
+    "function",
+    "graceful",
+    "if",
+    "import",
+    "in",
+    "include",
+    "interface",
+    "ipv4",
+    "ipv6",
+    "kernel",
+    "limit",
+    "local",
+    "mpls",
+    "multihop",
+    "neighbor",
+    "net",
+    "none",
+    "ospf",
+    "passive",
+    "password",
+    "pipe",
+    "port",
+    "preference",
+    "print",
+    "proto",
+    "protocol",
+    "reject",
+    "return",
+    "rip",
+    "roa4",
+    "roa6",
+    "router",
+    "rpki",
+    "source",
+    "static",
+    "table",
+    "template",
+    "then",
+    "to",
+    "via",
+    "vrf",
+    "where",
+];
+
 fn is_bird_ident(s: &str) -> bool {
     let mut b = s.bytes();
     matches!(b.next(), Some(c) if c.is_ascii_alphabetic() || c == b'_')
         && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
         && s.len() <= 64
+        && !BIRD_KEYWORDS.contains(&s.to_ascii_lowercase().as_str())
+        && !s.starts_with("tern_")
 }
 
 fn upstream(
@@ -598,7 +670,7 @@ fn upstream(
                         "upstream name {:?} is not usable as a BGP protocol name",
                         n.get_ref()
                     ),
-                    "use letters, digits and '_', starting with a letter",
+                    "use letters, digits and '_', starting with a letter; not a BIRD keyword, not tern_…",
                 );
             }
             n.get_ref().clone()
@@ -623,6 +695,14 @@ fn upstream(
             return None;
         }
     };
+    if remote_as == cx.own_asn {
+        cx.error(
+            "ibgp-session",
+            ru.remote_as.as_ref().map(|a| a.span()).as_ref().unwrap_or(&span),
+            format!("upstream {name} of site {site} is with our own {remote_as}: that is iBGP, and tern only models eBGP upstreams"),
+            "set remote_as to the provider's AS",
+        );
+    }
     let multihop = match &ru.multihop {
         Some(m) => {
             if *m.get_ref() == 0 {
