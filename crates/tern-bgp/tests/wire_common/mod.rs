@@ -149,3 +149,6 @@ pub fn read_mrt_messages(path: &std::path::Path) -> (Vec<MrtBgp>, usize) {
     }
     (out, skipped)
 }
+
+pub mod generate;
+pub mod oracle;
