@@ -1,1 +1,9 @@
-//! tern-bgp: see ARCHITECTURE.md for its place in the workspace.
+//! tern-bgp: our own BGP speaker, as a sans-IO library (see ARCHITECTURE.md).
+//!
+//! - [`wire`]: the BGP message codec (RFC 4271 §4, RFC 4760, RFC 6793, RFC 7606, …): typed
+//!   messages, framing, encode/decode with a per-session [`wire::Codec`] context, and errors that
+//!   say which NOTIFICATION to send or whether to treat an UPDATE as withdraw.
+//!
+//! Nothing in this crate touches a socket or a clock; `tern-edge` drives it with tokio.
+
+pub mod wire;
