@@ -294,6 +294,15 @@ impl RawAttribute {
         self.flags & (attr_flags::OPTIONAL | attr_flags::TRANSITIVE)
             == attr_flags::OPTIONAL | attr_flags::TRANSITIVE
     }
+
+    /// The attribute as a speaker that does not recognise it passes it on (RFC 4271 §5): an
+    /// optional transitive one with the Partial bit set, `None` for anything else.
+    pub fn for_propagation(&self) -> Option<RawAttribute> {
+        self.is_optional_transitive().then(|| RawAttribute {
+            flags: self.flags | attr_flags::PARTIAL,
+            ..self.clone()
+        })
+    }
 }
 
 /// The path attributes of one UPDATE, typed where we use them.

@@ -35,7 +35,6 @@ impl DecodeError {
         matches!(self.action, ErrorAction::SessionReset(_))
     }
 
-    #[allow(dead_code)]
     pub(crate) fn reset(
         kind: DecodeErrorKind,
         code: ErrorCode,

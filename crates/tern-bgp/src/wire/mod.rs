@@ -20,16 +20,22 @@
 //! unicast and multicast (their MP_REACH/MP_UNREACH are kept as raw attributes).
 
 mod attrs;
+mod codec;
 mod error;
+mod nlri;
 mod notification;
 mod open;
+mod reader;
 mod route_refresh;
 mod update;
+mod update_decode;
+mod update_encode;
 
 pub use attrs::{
     Aggregator, AsPath, AsSegment, MpNextHop, MpReach, MpUnreach, Origin, PathAttributes,
     RawAttribute, SegmentKind, attr_code, attr_flags,
 };
+pub use codec::{decode, encode};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, ErrorAction};
 pub use notification::{ErrorCode, Notification, subcode};
 pub use open::{
@@ -37,6 +43,10 @@ pub use open::{
 };
 pub use route_refresh::{RouteRefresh, RouteRefreshSubtype};
 pub use update::Update;
+pub use update_encode::{updates_for_announce, updates_for_withdraw};
+
+/// `AS_TRANS` (RFC 6793 §9): stands in for a 4-octet ASN in 2-octet fields.
+pub const AS_TRANS: tern_types::Asn = tern_types::Asn(23456);
 
 /// Length of the fixed header: 16-octet marker, 2-octet length, 1-octet type (RFC 4271 §4.1).
 pub const HEADER_LEN: usize = 19;
