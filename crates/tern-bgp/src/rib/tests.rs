@@ -1,5 +1,7 @@
 //! Adj-RIB-Out and Adj-RIB-In behaviour: only changes go out, grouping, batching, next hops.
 
+#![allow(clippy::unwrap_used)]
+
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use tern_types::{Afi, Asn, Community, LargeCommunity, Prefix};

@@ -88,7 +88,10 @@ mod tests {
             let d = b.next_delay();
             let raw = Duration::from_secs(1u64 << i.min(16)).min(Duration::from_secs(30));
             assert!(d <= raw, "attempt {i}: {d:?} > {raw:?}");
-            assert!(d >= raw.mul_f64(0.75), "attempt {i}: {d:?} < 0.75 × {raw:?}");
+            assert!(
+                d >= raw.mul_f64(0.75),
+                "attempt {i}: {d:?} < 0.75 × {raw:?}"
+            );
             assert!(raw >= prev_raw);
             prev_raw = raw;
         }

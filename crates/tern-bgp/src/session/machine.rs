@@ -16,9 +16,7 @@ use super::negotiate::{Negotiated, local_open, negotiate};
 use super::{
     Backoff, ConnId, DownReason, Event, Input, Output, SessionConfig, State, Stats, Transition,
 };
-use crate::rib::{
-    AdjRibIn, AdjRibOut, Export, ExportContext, RouteAttrs, afi_safi, family,
-};
+use crate::rib::{AdjRibIn, AdjRibOut, Export, ExportContext, RouteAttrs, afi_safi, family};
 use crate::wire::{
     self, Codec, DecodeErrorKind, ErrorAction, ErrorCode, Message, Notification, Open,
     RouteRefresh, RouteRefreshSubtype, Update, subcode,
@@ -139,7 +137,8 @@ impl Session {
 
     /// What was negotiated, while Established.
     pub fn negotiated(&self) -> Option<&Negotiated> {
-        self.established().and_then(|i| self.conns[i].negotiated.as_ref())
+        self.established()
+            .and_then(|i| self.conns[i].negotiated.as_ref())
     }
 
     /// Counters.
@@ -291,7 +290,9 @@ impl Session {
     }
 
     fn established(&self) -> Option<usize> {
-        self.conns.iter().position(|c| c.phase == Phase::Established)
+        self.conns
+            .iter()
+            .position(|c| c.phase == Phase::Established)
     }
 
     fn note(&mut self, event: Event) {
@@ -633,10 +634,7 @@ impl Session {
         if let Some(rib) = self.rib_in.as_mut() {
             if let Err(e) = rib.apply(u) {
                 // RFC 4486 §4: data is AFI, SAFI and the upper bound.
-                let fam = u
-                    .announced()
-                    .next()
-                    .map_or(Afi::Ipv4, |p| p.afi());
+                let fam = u.announced().next().map_or(Afi::Ipv4, |p| p.afi());
                 let (afi, safi) = afi_safi(fam);
                 let mut data = afi.to_be_bytes().to_vec();
                 data.push(safi);
@@ -654,7 +652,9 @@ impl Session {
         if r.subtype != RouteRefreshSubtype::Normal {
             return;
         }
-        let Some(f) = family(r.afi, r.safi) else { return };
+        let Some(f) = family(r.afi, r.safi) else {
+            return;
+        };
         let negotiated = self.conns[i]
             .negotiated
             .as_ref()

@@ -4,12 +4,12 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use tern_types::{AS_TRANS, Afi, Asn};
+use tern_types::{Afi, Asn};
 
 use super::SessionConfig;
 use crate::rib::{afi_safi, family};
 use crate::wire::{
-    BGP_VERSION, Capability, Codec, ErrorCode, Notification, Open, Role, subcode,
+    AS_TRANS, BGP_VERSION, Capability, Codec, ErrorCode, Notification, Open, Role, subcode,
 };
 
 /// What the two OPENs agreed on; valid while the session is up.
@@ -136,6 +136,7 @@ pub fn negotiate(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::wire::{AFI_IPV6, SAFI_UNICAST};
@@ -151,7 +152,10 @@ mod tests {
             hold_time: 30,
             bgp_id: Ipv4Addr::new(192, 0, 2, 2),
             capabilities: vec![
-                Capability::Multiprotocol { afi: AFI_IPV6, safi: SAFI_UNICAST },
+                Capability::Multiprotocol {
+                    afi: AFI_IPV6,
+                    safi: SAFI_UNICAST,
+                },
                 Capability::RouteRefresh,
                 Capability::FourOctetAs(Asn(65002)),
             ],
@@ -196,7 +200,10 @@ mod tests {
         o.capabilities.push(Capability::Role(Role::Provider));
         assert!(negotiate(&c, &local_open(&c), &o).is_ok());
         o.capabilities.pop();
-        assert!(negotiate(&c, &local_open(&c), &o).is_ok(), "non-strict: no role is fine");
+        assert!(
+            negotiate(&c, &local_open(&c), &o).is_ok(),
+            "non-strict: no role is fine"
+        );
         c.strict_role = true;
         assert_eq!(negotiate(&c, &local_open(&c), &o).unwrap_err().subcode, 11);
     }
