@@ -92,6 +92,7 @@ fn setsockopt<S: AsRawFd, T>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
