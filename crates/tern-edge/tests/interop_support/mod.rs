@@ -246,6 +246,14 @@ impl Gobgp {
         std::fs::read_to_string(self.dir.path().join("gobgpd.log")).unwrap_or_default()
     }
 
+    /// Kill it now (SIGKILL: the peer sees the TCP connection die).
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
     pub fn try_gobgp(&self, args: &str) -> Result<String, String> {
         let out = Command::new("gobgp")
             .arg("-p")
