@@ -1,1 +1,3 @@
 //! tern-edge: see ARCHITECTURE.md for its place in the workspace.
+
+pub mod peer;
