@@ -106,7 +106,7 @@ pub struct Analysis {
     pub overall: GroupStats,
     /// Per site (including "unknown"), most probes first.
     pub by_site: Vec<GroupStats>,
-    /// Per country, most probes first.
+    /// Per country, most probes first ("unknown": no probe metadata).
     pub by_country: Vec<GroupStats>,
     /// Per continent, most probes first.
     pub by_continent: Vec<GroupStats>,
@@ -264,8 +264,8 @@ pub fn analyse(runs: &[Results], probes: &ProbeSet, hints: Option<&SiteHints>) -
             .collect(),
         overall: group_stats("all", rows.iter().map(|r| r.min_rtt)),
         by_site: grouped(&rows, |r| Some(r.site_label())),
-        by_country: grouped(&rows, |r| r.country.as_deref()),
-        by_continent: grouped(&rows, |r| r.continent),
+        by_country: grouped(&rows, |r| Some(r.country.as_deref().unwrap_or(UNKNOWN))),
+        by_continent: grouped(&rows, |r| Some(r.continent.unwrap_or(UNKNOWN))),
         by_evidence,
         nearest,
         sites: site_points,
