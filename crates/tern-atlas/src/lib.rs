@@ -10,6 +10,8 @@
 //! RFCs: 1035 (DNS messages), 3596 (AAAA), 6891 (EDNS(0)), 5001 (NSID), 4892 (server
 //! identity, CHAOS `id.server`), 4884 / 4950 (ICMP extensions, MPLS labels in traceroutes).
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod analysis;
 pub mod api;
 pub mod catchment;

@@ -41,7 +41,7 @@ fn lenient_ip<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IpAddr>, D::Erro
 
 /// Top-level fields common to all result types.
 #[derive(Deserialize)]
-struct RawRecord<'a> {
+pub(crate) struct RawRecord<'a> {
     #[serde(rename = "type", borrow)]
     kind: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -65,9 +65,9 @@ struct RawRecord<'a> {
     #[serde(borrow)]
     proto: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    result: Option<&'a RawValue>,
+    result: Option<RawResult<'a>>,
     #[serde(borrow)]
-    resultset: Option<&'a RawValue>,
+    resultset: Option<Vec<RawResultSetEntry<'a>>>,
     #[serde(borrow)]
     error: Option<&'a RawValue>,
     // ping summary
@@ -78,17 +78,65 @@ struct RawRecord<'a> {
     max: Option<f64>,
 }
 
+/// `result`, whose shape depends on `type` — which may come after it in the object. A list
+/// (traceroute hops, ping packets, HTTP requests: [`RawItem`]), an object (DNS), or a string
+/// (fw 1 text traceroutes). Decided from the JSON itself so that every record is read in one pass.
+pub(crate) enum RawResult<'a> {
+    Items(Vec<RawItem<'a>>),
+    Object(RawDnsResult<'a>),
+    Text,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawResult<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = RawResult<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list, an object or a string")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(RawResult::Items)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                RawDnsResult::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawResult::Object)
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(RawResult::Text)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// One element of a `result` list: the union of a traceroute hop, a ping packet and an HTTP
+/// request result (their field names do not collide in meaning).
 #[derive(Deserialize)]
-struct RawHop<'a> {
+pub(crate) struct RawItem<'a> {
+    // traceroute hop
     hop: Option<u32>,
     #[serde(borrow)]
     error: Option<StrOrNum<'a>>,
-    #[serde(default, borrow)]
-    result: Vec<RawReply<'a>>,
+    result: Option<Vec<Reply>>,
+    // ping packet
+    rtt: Option<f64>,
+    // http
+    res: Option<u16>,
+    rt: Option<f64>,
+    body: Option<String>,
+    err: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct RawReply<'a> {
+pub(crate) struct RawReply<'a> {
     #[serde(default, deserialize_with = "lenient_ip")]
     from: Option<IpAddr>,
     rtt: Option<f64>,
@@ -100,6 +148,36 @@ struct RawReply<'a> {
     err: Option<StrOrNum<'a>>,
     late: Option<i64>,
     icmpext: Option<RawIcmpExt>,
+}
+
+impl<'a> From<RawReply<'a>> for Reply {
+    fn from(r: RawReply<'a>) -> Reply {
+        Reply {
+            from: r.from,
+            rtt: r.rtt.filter(|v| v.is_finite() && *v >= 0.0),
+            size: r.size,
+            ttl: r.ttl,
+            timeout: r.x.is_some(),
+            err: r.err.map(StrOrNum::into_string),
+            late: r.late,
+            mpls: r
+                .icmpext
+                .map(|e| {
+                    e.obj
+                        .iter()
+                        .flat_map(|o| o.mpls.iter().filter_map(|m| m.label))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Replies are read straight into [`Reply`] (one allocation per hop, not two).
+impl<'de> Deserialize<'de> for Reply {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        RawReply::deserialize(d).map(Reply::from)
+    }
 }
 
 /// RFC 4884 ICMP extension objects; only MPLS label stacks (RFC 4950) are kept.
@@ -121,12 +199,7 @@ struct RawMpls {
 }
 
 #[derive(Deserialize)]
-struct RawPingPacket {
-    rtt: Option<f64>,
-}
-
-#[derive(Deserialize)]
-struct RawDnsResult<'a> {
+pub(crate) struct RawDnsResult<'a> {
     rt: Option<f64>,
     #[serde(borrow)]
     abuf: Option<Cow<'a, str>>,
@@ -157,26 +230,19 @@ struct RawResultSetEntry<'a> {
     #[serde(default, deserialize_with = "lenient_ip")]
     dst_addr: Option<IpAddr>,
     #[serde(borrow)]
-    result: Option<&'a RawValue>,
+    result: Option<RawDnsResult<'a>>,
     #[serde(borrow)]
     error: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct RawHttpResult {
-    res: Option<u16>,
-    rt: Option<f64>,
-    body: Option<String>,
-    err: Option<String>,
-}
-
-fn err<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> String + '_ {
-    move |e| format!("{what}: {e}")
 }
 
 /// Parses one result object (already isolated by the reader) into a [`Record`].
 pub(crate) fn parse_record(json: &str, index: usize) -> Result<Record, String> {
     let raw: RawRecord<'_> = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    convert(raw, index)
+}
+
+/// Converts a record parsed by serde; errors are why the record is skipped.
+pub(crate) fn convert(raw: RawRecord<'_>, index: usize) -> Result<Record, String> {
     let prb_id = raw.prb_id.ok_or("no prb_id")?;
     let kind = match (&raw.kind, &raw.msm_name) {
         (Some(k), _) => k.to_ascii_lowercase(),
@@ -188,11 +254,13 @@ pub(crate) fn parse_record(json: &str, index: usize) -> Result<Record, String> {
         },
         (None, None) => return Err("no type".into()),
     };
+    let mut raw = raw;
+    let result = raw.result.take();
     let body = match kind.as_str() {
-        "traceroute" => Body::Traceroute(traceroute(&raw)?),
-        "ping" => Body::Ping(ping(&raw)?),
-        "dns" => Body::Dns(dns_body(&raw)?),
-        "http" => Body::Http(http(&raw)?),
+        "traceroute" => Body::Traceroute(traceroute(&raw, result)?),
+        "ping" => Body::Ping(ping(&raw, result)?),
+        "dns" => Body::Dns(dns_body(&mut raw, result)?),
+        "http" => Body::Http(http(result)?),
         _ => Body::Other { kind },
     };
     Ok(Record {
@@ -219,70 +287,47 @@ fn error_text(v: Option<&RawValue>) -> Option<String> {
     })
 }
 
-fn traceroute(raw: &RawRecord<'_>) -> Result<Traceroute, String> {
+fn items<'a>(result: Option<RawResult<'a>>, what: &str) -> Result<Vec<RawItem<'a>>, String> {
+    match result {
+        None => Ok(Vec::new()),
+        Some(RawResult::Items(v)) => Ok(v),
+        Some(RawResult::Object(_)) => {
+            Err(format!("{what}: `result` is an object, expected a list"))
+        }
+        Some(RawResult::Text) => Err(format!("{what}: legacy text result (fw 1) not supported")),
+    }
+}
+
+fn traceroute(raw: &RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Traceroute, String> {
     let proto = match raw.proto.as_deref().map(str::to_ascii_uppercase).as_deref() {
         Some("ICMP") => Some(Proto::Icmp),
         Some("UDP") => Some(Proto::Udp),
         Some("TCP") => Some(Proto::Tcp),
         _ => None,
     };
-    let mut t = Traceroute {
+    let hops = items(result, "traceroute")?;
+    Ok(Traceroute {
         proto,
-        hops: Vec::new(),
         error: error_text(raw.error),
-    };
-    let Some(result) = raw.result else {
-        return Ok(t);
-    };
-    if result.get().starts_with('"') {
-        // fw 1 stored traceroutes as one text blob; there is nothing to analyse in it.
-        return Err("legacy text traceroute (fw 1) not supported".into());
-    }
-    let hops: Vec<RawHop<'_>> = serde_json::from_str(result.get()).map_err(err("result"))?;
-    t.hops = hops
-        .into_iter()
-        .enumerate()
-        .map(|(i, h)| Hop {
-            index: h.hop.unwrap_or(i as u32 + 1),
-            error: h.error.map(StrOrNum::into_string),
-            replies: h
-                .result
-                .into_iter()
-                .map(|r| Reply {
-                    from: r.from,
-                    rtt: r.rtt.filter(|v| v.is_finite() && *v >= 0.0),
-                    size: r.size,
-                    ttl: r.ttl,
-                    timeout: r.x.is_some(),
-                    err: r.err.map(StrOrNum::into_string),
-                    late: r.late,
-                    mpls: r
-                        .icmpext
-                        .map(|e| {
-                            e.obj
-                                .iter()
-                                .flat_map(|o| o.mpls.iter().filter_map(|m| m.label))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                })
-                .collect(),
-        })
-        .collect();
-    Ok(t)
+        hops: hops
+            .into_iter()
+            .enumerate()
+            .map(|(i, h)| Hop {
+                index: h.hop.unwrap_or(i as u32 + 1),
+                error: h.error.map(StrOrNum::into_string),
+                replies: h.result.unwrap_or_default(),
+            })
+            .collect(),
+    })
 }
 
-fn ping(raw: &RawRecord<'_>) -> Result<Ping, String> {
+fn ping(raw: &RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Ping, String> {
     let valid = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0);
-    let rtts = match raw.result {
-        // Built-in measurements lacked per-packet RTTs for a while; `result` may be absent.
-        None => Vec::new(),
-        Some(r) => {
-            let packets: Vec<RawPingPacket> =
-                serde_json::from_str(r.get()).map_err(err("result"))?;
-            packets.into_iter().filter_map(|p| valid(p.rtt)).collect()
-        }
-    };
+    // Built-in measurements lacked per-packet RTTs for a while; `result` may be absent.
+    let rtts: Vec<f64> = items(result, "ping")?
+        .into_iter()
+        .filter_map(|p| valid(p.rtt))
+        .collect();
     Ok(Ping {
         sent: raw.sent.unwrap_or(0),
         rcvd: raw.rcvd.unwrap_or(rtts.len() as u32),
@@ -294,11 +339,10 @@ fn ping(raw: &RawRecord<'_>) -> Result<Ping, String> {
 }
 
 fn dns_response(
-    result: &RawValue,
+    r: RawDnsResult<'_>,
     dst_addr: Option<IpAddr>,
     error: Option<String>,
-) -> Result<DnsResponse, String> {
-    let r: RawDnsResult<'_> = serde_json::from_str(result.get()).map_err(err("result"))?;
+) -> DnsResponse {
     let mut resp = DnsResponse {
         rt: r.rt,
         dst_addr,
@@ -323,42 +367,36 @@ fn dns_response(
             }
         }
     }
-    Ok(resp)
+    resp
 }
 
-fn dns_body(raw: &RawRecord<'_>) -> Result<Dns, String> {
+fn dns_body(raw: &mut RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Dns, String> {
     let mut d = Dns {
         responses: Vec::new(),
         error: error_text(raw.error),
     };
-    if let Some(r) = raw.result {
-        d.responses.push(dns_response(r, raw.dst_addr, None)?);
+    match result {
+        None => {}
+        Some(RawResult::Object(r)) => d.responses.push(dns_response(r, raw.dst_addr, None)),
+        Some(_) => return Err("dns: `result` is not an object".into()),
     }
-    if let Some(set) = raw.resultset {
-        let entries: Vec<RawResultSetEntry<'_>> =
-            serde_json::from_str(set.get()).map_err(err("resultset"))?;
-        for e in entries {
-            let error = error_text(e.error);
-            match e.result {
-                Some(r) => d.responses.push(dns_response(r, e.dst_addr, error)?),
-                None => d.responses.push(DnsResponse {
-                    dst_addr: e.dst_addr,
-                    error,
-                    ..DnsResponse::default()
-                }),
-            }
+    for e in raw.resultset.take().unwrap_or_default() {
+        let error = error_text(e.error);
+        match e.result {
+            Some(r) => d.responses.push(dns_response(r, e.dst_addr, error)),
+            None => d.responses.push(DnsResponse {
+                dst_addr: e.dst_addr,
+                error,
+                ..DnsResponse::default()
+            }),
         }
     }
     Ok(d)
 }
 
-fn http(raw: &RawRecord<'_>) -> Result<Http, String> {
-    let Some(r) = raw.result else {
-        return Ok(Http::default());
-    };
-    let results: Vec<RawHttpResult> = serde_json::from_str(r.get()).map_err(err("result"))?;
+fn http(result: Option<RawResult<'_>>) -> Result<Http, String> {
     Ok(Http {
-        results: results
+        results: items(result, "http")?
             .into_iter()
             .map(|h| HttpResult {
                 status: h.res,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::error::AtlasError;
-use crate::raw::parse_record;
+use crate::raw::{RawRecord, convert, parse_record};
 use crate::record::Record;
 
 /// How many skipped records keep their reason (the rest are only counted).
@@ -102,10 +102,13 @@ fn offset_in(text: &str, part: &str) -> usize {
     (part.as_ptr() as usize).saturating_sub(text.as_ptr() as usize)
 }
 
+/// One top-level JSON value's text, or (byte offset, why it does not parse).
+pub(crate) type Value<'a> = Result<&'a str, (usize, String)>;
+
 /// Splits `text` into top-level JSON values: the elements of an array, or the objects of a
 /// JSONL / concatenated stream. Values that do not parse are returned as `Err((offset, reason))`.
 /// Returns `None` when the text is not JSON at all.
-pub(crate) fn split_values(text: &str) -> Option<(Layout, Vec<Result<&str, (usize, String)>>)> {
+pub(crate) fn split_values(text: &str) -> Option<(Layout, Vec<Value<'_>>)> {
     let trimmed = text.trim_start();
     let start = text.len() - trimmed.len();
     match trimmed.as_bytes().first() {
@@ -130,7 +133,7 @@ pub(crate) fn split_values(text: &str) -> Option<(Layout, Vec<Result<&str, (usiz
 }
 
 /// Reads values one after the other from `from`, resynchronising at the next line after an error.
-fn stream(text: &str, from: usize, in_array: bool) -> Vec<Result<&str, (usize, String)>> {
+fn stream(text: &str, from: usize, in_array: bool) -> Vec<Value<'_>> {
     let mut out = Vec::new();
     let mut pos = from;
     while pos < text.len() {
@@ -166,6 +169,33 @@ fn stream(text: &str, from: usize, in_array: bool) -> Vec<Result<&str, (usize, S
 
 /// Parses result JSON text (array or lines).
 pub fn parse_results(text: &str, origin: &str) -> Result<Results, AtlasError> {
+    // Fast path: a well-formed array is read in one pass. Any error (one broken record) falls
+    // back to splitting the array and reading record by record.
+    if text.trim_start().starts_with('[') {
+        if let Ok(raws) = serde_json::from_str::<Vec<RawRecord<'_>>>(text) {
+            let mut records = Vec::with_capacity(raws.len());
+            let mut skipped = Skipped::default();
+            let mut broken = false;
+            for (index, raw) in raws.into_iter().enumerate() {
+                match convert(raw, index) {
+                    Ok(r) => records.push(r),
+                    Err(reason) => {
+                        // The line is only known on the slow path.
+                        broken = true;
+                        skipped.push(index, 0, reason);
+                    }
+                }
+            }
+            if !broken {
+                return Ok(Results {
+                    origin: origin.to_string(),
+                    layout: Layout::Array,
+                    records,
+                    skipped,
+                });
+            }
+        }
+    }
     let Some((layout, values)) = split_values(text) else {
         return Err(AtlasError::NotJson {
             origin: origin.to_string(),
