@@ -1,12 +1,158 @@
-//! `tern atlas` (being built; see the open issues).
+//! `tern atlas`: RIPE Atlas measurements → catchment, latency, diffs, reports; and `measure`,
+//! which creates a measurement through the RIPE Atlas v2 API and downloads its results.
+//!
+//! Glue only: reading and analysis live in tern-atlas; this module parses arguments, prints, and
+//! (for `measure`) does the HTTP with a blocking client.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use tern_atlas::{Analysis, ProbeSet, SiteHints, analyse, read_probes, read_results, report};
 
 use crate::exit::Exit;
 
+#[path = "atlas_measure.rs"]
+mod measure;
+
 /// Arguments of `tern atlas`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Catchment and latency of one run (one or more result files of the same moment).
+    Analyse(AnalyseArgs),
+    /// Compare two runs probe by probe: site transitions, latency change, probes that got worse.
+    Diff(DiffArgs),
+    /// Create a measurement through the RIPE Atlas API, wait for it, download results and probes.
+    Measure(measure::MeasureArgs),
+}
+
+/// Options shared by `analyse` and `diff`.
+#[derive(Debug, clap::Args)]
+struct Common {
+    /// Probe metadata: an API answer (/api/v2/probes/…) or a daily archive (.json or .json.bz2).
+    /// Repeatable; later files win.
+    #[arg(long = "probes", value_name = "FILE")]
+    probes: Vec<PathBuf>,
+    /// Site hints (JSON or TOML): site ids, coordinates, unicast prefixes, router addresses and
+    /// the names the sites give in CHAOS/NSID answers.
+    #[arg(long, value_name = "FILE")]
+    hints: Option<PathBuf>,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    json: bool,
+    /// Also write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Rows per table in the terminal report.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+}
+
+#[derive(Debug, clap::Args)]
+struct AnalyseArgs {
+    /// Result files (API arrays or one object per line; .bz2 accepted).
+    #[arg(required = true, value_name = "RESULTS")]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, clap::Args)]
+struct DiffArgs {
+    /// Results of the run before the change.
+    #[arg(value_name = "BEFORE")]
+    before: PathBuf,
+    /// Results of the run after the change.
+    #[arg(value_name = "AFTER")]
+    after: PathBuf,
+    #[command(flatten)]
+    common: Common,
+}
 
 /// Runs `tern atlas`.
-pub fn run(_args: Args) -> anyhow::Result<Exit> {
-    anyhow::bail!("tern atlas is not built yet")
+pub fn run(args: Args) -> anyhow::Result<Exit> {
+    match args.command {
+        Command::Analyse(a) => run_analyse(a),
+        Command::Diff(d) => run_diff(d),
+        Command::Measure(m) => measure::run(m),
+    }
+}
+
+fn load_context(c: &Common) -> anyhow::Result<(ProbeSet, Option<SiteHints>)> {
+    let mut probes = ProbeSet::default();
+    for p in &c.probes {
+        let set = read_probes(p)?;
+        if set.skipped.count > 0 {
+            eprintln!(
+                "warning: {}: {} probe entries skipped",
+                p.display(),
+                set.skipped.count
+            );
+        }
+        probes.merge(set);
+    }
+    let hints = c.hints.as_deref().map(SiteHints::load).transpose()?;
+    Ok((probes, hints))
+}
+
+fn analyse_files(
+    files: &[&Path],
+    probes: &ProbeSet,
+    hints: Option<&SiteHints>,
+) -> anyhow::Result<Analysis> {
+    let mut runs = Vec::new();
+    for f in files {
+        let r = read_results(f)?;
+        if r.skipped.count > 0 {
+            eprintln!(
+                "warning: {}: {} broken records skipped",
+                r.origin, r.skipped.count
+            );
+            for (i, line, why) in &r.skipped.first {
+                eprintln!("  record #{i} (line {line}): {why}");
+            }
+        }
+        runs.push(r);
+    }
+    Ok(analyse(&runs, probes, hints))
+}
+
+fn write_html(path: &Path, html: &str) -> anyhow::Result<()> {
+    std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn run_analyse(a: AnalyseArgs) -> anyhow::Result<Exit> {
+    let (probes, hints) = load_context(&a.common)?;
+    let files: Vec<&Path> = a.files.iter().map(PathBuf::as_path).collect();
+    let analysis = analyse_files(&files, &probes, hints.as_ref())?;
+    if a.common.json {
+        println!("{}", serde_json::to_string_pretty(&analysis)?);
+    } else {
+        print!("{}", report::text::analysis(&analysis, a.common.limit));
+    }
+    if let Some(h) = &a.common.html {
+        write_html(h, &report::html::analysis(&analysis))?;
+    }
+    Ok(Exit::Ok)
+}
+
+fn run_diff(d: DiffArgs) -> anyhow::Result<Exit> {
+    let (probes, hints) = load_context(&d.common)?;
+    let before = analyse_files(&[&d.before], &probes, hints.as_ref())?;
+    let after = analyse_files(&[&d.after], &probes, hints.as_ref())?;
+    let diff = tern_atlas::diff::diff(&before, &after);
+    if d.common.json {
+        println!("{}", serde_json::to_string_pretty(&diff)?);
+    } else {
+        print!("{}", report::text::diff(&diff, d.common.limit));
+    }
+    if let Some(h) = &d.common.html {
+        write_html(h, &report::html::diff(&before, &after, &diff))?;
+    }
+    Ok(Exit::Ok)
 }
