@@ -11,8 +11,8 @@
 //! Each server takes a bound listener and a cancellation token (STYLE habit 4).
 
 pub mod dns;
-// pub mod http;
-// pub mod trace;
+pub mod http;
+pub mod trace;
 pub mod wire;
 
 use tern_types::SiteId;
