@@ -5,4 +5,5 @@
 //! Modules so far: [`whoami`] (identity responders over DNS and HTTP) and [`probe`] (health check
 //! executors and the scheduler that feeds `tern-health`'s machines).
 
+pub mod probe;
 pub mod whoami;

@@ -171,13 +171,17 @@ impl Name {
 
     /// Case-insensitive comparison with dotted text (RFC 4343).
     pub fn eq_text(&self, text: &str) -> bool {
-        Name::from_text(text).is_some_and(|n| {
-            n.0.len() == self.0.len()
-                && n.0
-                    .iter()
-                    .zip(&self.0)
-                    .all(|(a, b)| a.eq_ignore_ascii_case(b))
-        })
+        Name::from_text(text).is_some_and(|n| self.eq_ignore_case(&n))
+    }
+
+    /// Case-insensitive comparison (RFC 4343 §3).
+    pub fn eq_ignore_case(&self, other: &Name) -> bool {
+        other.0.len() == self.0.len()
+            && other
+                .0
+                .iter()
+                .zip(&self.0)
+                .all(|(a, b)| a.eq_ignore_ascii_case(b))
     }
 
     fn write(&self, out: &mut Vec<u8>) {
