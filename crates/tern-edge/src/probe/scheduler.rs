@@ -1,0 +1,275 @@
+//! The health loop: runs every check of a site at its interval and owns all health state.
+//!
+//! One task (STYLE habit 2: one writer) holds a [`CheckMachine`] per check and the site's
+//! [`PrefixStates`]. It starts each due check as a tracked task (a `JoinSet`, aborted on
+//! shutdown: no fire-and-forget spawns, habit 5), feeds finished results to the machines with
+//! the time they finished, turns check transitions into service states (a service is Up when all
+//! its checks are Up) and service states into prefix transitions, and sends every event on one
+//! channel. Operator drains come in as [`HealthCommand`]s.
+//!
+//! Jitter: each run's next start is `interval + U[0, interval × JITTER_FRACTION)` later, so that
+//! checks with the same interval drift apart instead of firing in lock-step.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use tern_health::{
+    CheckMachine, CheckResult, CheckSpec, CheckSpecError, CheckTransition, Health, PrefixPolicy,
+    PrefixState, PrefixStates, PrefixTransition,
+};
+use tern_types::Prefix;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::{random_duration, run_check};
+
+/// Jitter added to each interval, as a fraction of it.
+pub const JITTER_FRACTION: f64 = 0.1;
+
+/// One configured check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckDef {
+    /// Unique name (for status and metrics), e.g. `web/http`.
+    pub name: String,
+    /// The service it checks.
+    pub service: String,
+    /// What and how.
+    pub spec: CheckSpec,
+}
+
+/// Something the health loop reports.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum HealthEvent {
+    /// A run finished (for `tern ctl checks` and metrics).
+    CheckResult {
+        /// Check name.
+        check: String,
+        /// The result.
+        result: CheckResult,
+    },
+    /// A check changed state.
+    CheckTransition {
+        /// Check name.
+        check: String,
+        /// The change.
+        transition: CheckTransition,
+    },
+    /// A prefix changed state: the announcer acts on these.
+    Prefix(PrefixTransition),
+}
+
+/// Operator input to the health loop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HealthCommand {
+    /// Drain (`drained = true`) or undrain one prefix, or all of them.
+    Drain {
+        /// `None` = every prefix.
+        prefix: Option<Prefix>,
+        /// Drain or undrain.
+        drained: bool,
+    },
+}
+
+/// A configuration the health loop cannot run.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SchedulerError {
+    /// A check spec is invalid.
+    #[error("check {check}: {error}")]
+    Spec {
+        /// Check name.
+        check: String,
+        /// The problem.
+        error: CheckSpecError,
+    },
+    /// Two checks with one name.
+    #[error("check name {0} is used twice")]
+    DuplicateCheck(String),
+    /// A prefix depends on a service that has no check: it would never come up.
+    #[error("prefix {prefix} depends on service {service}, which has no health check")]
+    ServiceWithoutCheck {
+        /// The prefix.
+        prefix: Prefix,
+        /// The service.
+        service: String,
+    },
+}
+
+struct Slot {
+    def: CheckDef,
+    machine: CheckMachine,
+    running: bool,
+}
+
+/// The health loop's state. Build with [`Scheduler::new`], run with [`Scheduler::run`].
+pub struct Scheduler {
+    slots: Vec<Slot>,
+    prefixes: PrefixStates,
+}
+
+impl std::fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scheduler")
+            .field(
+                "checks",
+                &self.slots.iter().map(|s| &s.def.name).collect::<Vec<_>>(),
+            )
+            .field("prefixes", &self.prefixes)
+            .finish()
+    }
+}
+
+impl Scheduler {
+    /// Validate `checks` and `prefixes` (every problem, not just the first) and set up the
+    /// machines at `now`: every check and prefix starts Down.
+    pub fn new(
+        checks: Vec<CheckDef>,
+        prefixes: Vec<PrefixPolicy>,
+        now: Instant,
+    ) -> Result<Self, Vec<SchedulerError>> {
+        let mut errors = Vec::new();
+        let mut seen = BTreeMap::new();
+        for c in &checks {
+            if seen.insert(c.name.clone(), ()).is_some() {
+                errors.push(SchedulerError::DuplicateCheck(c.name.clone()));
+            }
+            errors.extend(
+                c.spec
+                    .validate()
+                    .into_iter()
+                    .map(|error| SchedulerError::Spec {
+                        check: c.name.clone(),
+                        error,
+                    }),
+            );
+        }
+        for p in &prefixes {
+            for b in &p.services {
+                if !checks.iter().any(|c| c.service == b.service) {
+                    errors.push(SchedulerError::ServiceWithoutCheck {
+                        prefix: p.prefix,
+                        service: b.service.clone(),
+                    });
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let slots = checks
+            .into_iter()
+            .map(|def| Slot {
+                machine: CheckMachine::new(&def.spec, now),
+                def,
+                running: false,
+            })
+            .collect();
+        Ok(Scheduler {
+            slots,
+            prefixes: PrefixStates::new(prefixes, now),
+        })
+    }
+
+    /// Current state of every prefix, with its why.
+    pub fn prefix_states(&self) -> Vec<(Prefix, PrefixState, String)> {
+        self.prefixes
+            .iter()
+            .map(|(p, s, w)| (*p, s.clone(), w.to_owned()))
+            .collect()
+    }
+
+    /// Run until `shutdown`: checks at their intervals, events out on `events`, drains in on
+    /// `commands`. Running checks are aborted at shutdown.
+    pub async fn run(
+        mut self,
+        events: mpsc::Sender<HealthEvent>,
+        mut commands: mpsc::Receiver<HealthCommand>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let mut running: JoinSet<(usize, CheckResult)> = JoinSet::new();
+        let mut commands_open = true;
+        loop {
+            let now = Instant::now();
+            for (i, slot) in self.slots.iter_mut().enumerate() {
+                slot.machine.handle_timeout(now);
+                if !slot.running && slot.machine.check_due(now) {
+                    let jitter = random_duration(slot.def.spec.interval.mul_f64(JITTER_FRACTION));
+                    slot.machine.check_started(now, jitter);
+                    slot.running = true;
+                    let spec = slot.def.spec.clone();
+                    running.spawn(async move { (i, run_check(&spec).await) });
+                }
+            }
+            self.flush(now, &events).await;
+            let deadline = self
+                .slots
+                .iter()
+                .map(|s| s.machine.poll_timeout())
+                .min()
+                .unwrap_or(now + Duration::from_secs(3600));
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                Some(joined) = running.join_next() => {
+                    let Ok((i, result)) = joined else { continue };
+                    let now = Instant::now();
+                    if let Some(slot) = self.slots.get_mut(i) {
+                        slot.running = false;
+                        let _ = events
+                            .send(HealthEvent::CheckResult {
+                                check: slot.def.name.clone(),
+                                result: result.clone(),
+                            })
+                            .await;
+                        slot.machine.handle_result(result, now);
+                    }
+                }
+                cmd = commands.recv(), if commands_open => match cmd {
+                    Some(HealthCommand::Drain { prefix, drained }) => {
+                        self.prefixes.set_drained(prefix.as_ref(), drained, Instant::now());
+                    }
+                    None => commands_open = false,
+                },
+                () = tokio::time::sleep_until(deadline.into()) => {}
+            }
+        }
+        running.shutdown().await;
+        self
+    }
+
+    /// Move check transitions into service and prefix state, and send all events.
+    async fn flush(&mut self, now: Instant, events: &mpsc::Sender<HealthEvent>) {
+        let mut changed_services = Vec::new();
+        for slot in &mut self.slots {
+            while let Some(t) = slot.machine.poll_output() {
+                changed_services.push(slot.def.service.clone());
+                let _ = events
+                    .send(HealthEvent::CheckTransition {
+                        check: slot.def.name.clone(),
+                        transition: t,
+                    })
+                    .await;
+            }
+        }
+        changed_services.sort();
+        changed_services.dedup();
+        for service in changed_services {
+            let checks = self.slots.iter().filter(|s| s.def.service == service);
+            let down: Vec<String> = checks
+                .filter(|s| s.machine.health() == Health::Down)
+                .map(|s| format!("check {}: {}", s.def.name, s.machine.reason()))
+                .collect();
+            let (health, reason) = if down.is_empty() {
+                (Health::Up, "all checks up".to_owned())
+            } else {
+                (Health::Down, down.join("; "))
+            };
+            self.prefixes.set_service(&service, health, &reason, now);
+        }
+        while let Some(t) = self.prefixes.poll_output() {
+            let _ = events.send(HealthEvent::Prefix(t)).await;
+        }
+    }
+}
