@@ -26,9 +26,15 @@ impl Drop for Server {
 
 /// UDP and TCP on the same free port (retrying if TCP's half is taken).
 async fn start(site: &str) -> Server {
+    start_on(site, "127.0.0.1:0").await
+}
+
+async fn start_on(site: &str, bind: &str) -> Server {
     let identity = Arc::new(SiteIdentity::new(site.parse().unwrap()));
     for _ in 0..20 {
-        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let udp = UdpSocket::bind(bind)
+            .await
+            .unwrap_or_else(|e| panic!("bind {bind}: {e} (this test needs loopback {bind})"));
         let addr = udp.local_addr().unwrap();
         let Ok(tcp) = TcpListener::bind(addr).await else {
             continue;
@@ -50,6 +56,7 @@ async fn start(site: &str) -> Server {
 async fn dig(addr: SocketAddr, args: &[&str]) -> String {
     let out = tokio::process::Command::new("dig")
         .arg(format!("@{}", addr.ip()))
+        .arg(if addr.is_ipv6() { "-6" } else { "-4" })
         .arg("-p")
         .arg(addr.port().to_string())
         .args(["+time=2", "+tries=2"])
@@ -189,4 +196,14 @@ async fn shutdown_stops_both_servers() {
         let r = tokio::time::timeout(Duration::from_secs(5), t).await;
         assert!(matches!(r, Ok(Ok(Ok(())))), "{r:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dig_over_ipv6_loopback() {
+    let s = start_on("vultr-fra", "[::1]:0").await;
+    let out = dig(s.addr, &["CH", "TXT", "id.server", "+short"]).await;
+    assert_eq!(out.trim(), "\"vultr-fra\"");
+    let out = dig(s.addr, &["+nsid", "+tcp", "CH", "TXT", "hostname.bind"]).await;
+    assert!(out.contains("\"vultr-fra\""), "{out}");
+    assert!(out.contains("NSID: 76 75 6c 74 72 2d 66 72 61"), "{out}");
 }
