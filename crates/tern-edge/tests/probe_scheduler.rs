@@ -5,14 +5,14 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use tern_edge::probe::scheduler::{
-    CheckDef, HealthCommand, HealthEvent, Scheduler, SchedulerError,
+    CheckDef, HealthCommand, HealthEvent, HealthStatus, Scheduler, SchedulerError,
 };
 use tern_health::{
     CheckKind, CheckSpec, Damping, Degrade, OnDown, PrefixPolicy, PrefixState, ServiceBinding,
 };
 use tern_types::Prefix;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 fn fast(kind: CheckKind) -> CheckSpec {
@@ -114,7 +114,8 @@ async fn service_down_up_and_drain() {
     let (ev_tx, mut ev) = mpsc::channel(1024);
     let (cmd_tx, cmd_rx) = mpsc::channel(8);
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(sched.run(ev_tx, cmd_rx, shutdown.clone()));
+    let (status_tx, status) = watch::channel(HealthStatus::default());
+    let task = tokio::spawn(sched.run(ev_tx, status_tx, cmd_rx, shutdown.clone()));
 
     // Both come up once their checks passed rise times (in either order).
     let mut up = std::collections::BTreeSet::new();
@@ -137,6 +138,16 @@ async fn service_down_up_and_drain() {
     );
     let (s, _) = wait_prefix(&mut ev, unicast, |s| matches!(s, PrefixState::Degraded(_))).await;
     assert_eq!(s.announcement().unwrap().prepend, 2);
+    // The watch shows the failing check with its latest result.
+    let st = status.borrow().clone();
+    let web = st.checks.iter().find(|c| c.name == "web/tcp").unwrap();
+    assert_eq!(web.health, tern_health::Health::Down);
+    assert!(!web.last_result.as_ref().unwrap().ok, "{web:?}");
+    assert!(
+        st.checks
+            .iter()
+            .any(|c| c.name == "ctl/exec" && c.health == tern_health::Health::Up)
+    );
 
     // Restart it on the same port: back up after rise and the hold-down.
     let listener = TcpListener::bind(addr).await.unwrap();
@@ -227,7 +238,8 @@ async fn reload_is_a_diff() {
     let (ev_tx, mut ev) = mpsc::channel(1024);
     let (cmd_tx, cmd_rx) = mpsc::channel(8);
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(sched.run(ev_tx, cmd_rx, shutdown.clone()));
+    let (status_tx, status) = watch::channel(HealthStatus::default());
+    let task = tokio::spawn(sched.run(ev_tx, status_tx, cmd_rx, shutdown.clone()));
     let mut up = std::collections::BTreeSet::new();
     while up.len() < 2 {
         if let HealthEvent::Prefix(t) = tokio::time::timeout(Duration::from_secs(15), ev.recv())
@@ -284,6 +296,13 @@ async fn reload_is_a_diff() {
     assert_eq!(s, PrefixState::Up, "{why}");
     // Let a few more checks run, then make sure nothing else moved.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let st = status.borrow().clone();
+    assert_eq!(st.prefixes.len(), 3);
+    assert!(
+        st.checks
+            .iter()
+            .all(|c| c.last_result.as_ref().is_some_and(|r| r.ok))
+    );
     shutdown.cancel();
     let sched = task.await.unwrap();
     while let Ok(e) = ev.try_recv() {

@@ -18,7 +18,7 @@ use tern_health::{
     PrefixState, PrefixStates, PrefixTransition,
 };
 use tern_types::Prefix;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -42,13 +42,6 @@ pub struct CheckDef {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum HealthEvent {
-    /// A run finished (for `tern ctl checks` and metrics).
-    CheckResult {
-        /// Check name.
-        check: String,
-        /// The result.
-        result: CheckResult,
-    },
     /// A check changed state.
     CheckTransition {
         /// Check name.
@@ -58,6 +51,31 @@ pub enum HealthEvent {
     },
     /// A prefix changed state: the announcer acts on these.
     Prefix(PrefixTransition),
+}
+
+/// The latest state of one check, for `tern ctl checks` and metrics.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckStatus {
+    /// Check name.
+    pub name: String,
+    /// Its service.
+    pub service: String,
+    /// Current state.
+    pub health: Health,
+    /// Why.
+    pub reason: String,
+    /// The latest run's result, if any ran yet.
+    pub last_result: Option<CheckResult>,
+}
+
+/// Everything the health loop knows, published on a `watch` after each change: readers
+/// (control socket, metrics) never slow the loop down, and see the latest state, not a backlog.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HealthStatus {
+    /// Every check, in configuration order.
+    pub checks: Vec<CheckStatus>,
+    /// Every prefix with its state and why, in configuration order.
+    pub prefixes: Vec<(Prefix, PrefixState, String)>,
 }
 
 /// Operator input to the health loop.
@@ -220,16 +238,38 @@ impl Scheduler {
             .collect()
     }
 
-    /// Run until `shutdown`: checks at their intervals, events out on `events`, drains in on
-    /// `commands`. Running checks are aborted at shutdown.
+    /// Everything known now.
+    pub fn status(&self) -> HealthStatus {
+        HealthStatus {
+            checks: self
+                .slots
+                .iter()
+                .map(|s| CheckStatus {
+                    name: s.def.name.clone(),
+                    service: s.def.service.clone(),
+                    health: s.machine.health(),
+                    reason: s.machine.reason().to_owned(),
+                    last_result: s.machine.last_result().cloned(),
+                })
+                .collect(),
+            prefixes: self.prefix_states(),
+        }
+    }
+
+    /// Run until `shutdown`: checks at their intervals; transitions out on `events` (the
+    /// announcer's input: every one matters, so it is a queue), the whole state on `status`
+    /// after each change (readers want the latest, so it is a `watch`); drains and reloads in
+    /// on `commands`. Running checks are aborted at shutdown.
     pub async fn run(
         mut self,
         events: mpsc::Sender<HealthEvent>,
+        status: watch::Sender<HealthStatus>,
         mut commands: mpsc::Receiver<HealthCommand>,
         shutdown: CancellationToken,
     ) -> Self {
         let mut running: JoinSet<(u64, CheckResult)> = JoinSet::new();
         let mut commands_open = true;
+        let mut dirty = true;
         loop {
             let now = Instant::now();
             for slot in &mut self.slots {
@@ -244,6 +284,9 @@ impl Scheduler {
                 }
             }
             self.flush(now, &events).await;
+            if std::mem::take(&mut dirty) {
+                status.send_replace(self.status());
+            }
             let deadline = self
                 .slots
                 .iter()
@@ -258,22 +301,19 @@ impl Scheduler {
                     // None: the check was removed or replaced by a reload meanwhile.
                     if let Some(slot) = self.slots.iter_mut().find(|s| s.id == id) {
                         slot.running = false;
-                        let _ = events
-                            .send(HealthEvent::CheckResult {
-                                check: slot.def.name.clone(),
-                                result: result.clone(),
-                            })
-                            .await;
                         slot.machine.handle_result(result, now);
+                        dirty = true;
                     }
                 }
                 cmd = commands.recv(), if commands_open => match cmd {
                     Some(HealthCommand::Drain { prefix, drained }) => {
                         self.prefixes.set_drained(prefix.as_ref(), drained, Instant::now());
+                        dirty = true;
                     }
                     Some(HealthCommand::Reload { checks, prefixes, reply }) => {
                         let outcome = self.reload(checks, prefixes, Instant::now());
                         let _ = reply.send(outcome);
+                        dirty = true;
                     }
                     None => commands_open = false,
                 },
