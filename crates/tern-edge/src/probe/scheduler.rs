@@ -4,8 +4,13 @@
 //! [`PrefixStates`]. It starts each due check as a tracked task (a `JoinSet`, aborted on
 //! shutdown: no fire-and-forget spawns, habit 5), feeds finished results to the machines with
 //! the time they finished, turns check transitions into service states (a service is Up when all
-//! its checks are Up) and service states into prefix transitions, and sends every event on one
-//! channel. Operator drains come in as [`HealthCommand`]s.
+//! its checks are Up) and service states into prefix transitions. Transitions go out on a queue
+//! (the announcer must see every one); the whole state ([`HealthStatus`]) on a `watch` (the
+//! control socket and metrics want the latest). Drains and reloads come in as
+//! [`HealthCommand`]s; a reload is applied as a diff ([`Scheduler::reload`]).
+//!
+//! The event queue is bounded and the loop waits when it is full, so a consumer must keep up
+//! (the announcer does: it only turns transitions into UPDATEs).
 //!
 //! Jitter: each run's next start is `interval + U[0, interval × JITTER_FRACTION)` later, so that
 //! checks with the same interval drift apart instead of firing in lock-step.
