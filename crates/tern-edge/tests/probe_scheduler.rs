@@ -5,20 +5,22 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use tern_edge::probe::scheduler::{
-    CheckDef, HealthCommand, HealthEvent, Scheduler, SchedulerError,
+    CheckDef, HealthCommand, HealthEvent, HealthStatus, Scheduler, SchedulerError,
 };
 use tern_health::{
     CheckKind, CheckSpec, Damping, Degrade, OnDown, PrefixPolicy, PrefixState, ServiceBinding,
 };
 use tern_types::Prefix;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 fn fast(kind: CheckKind) -> CheckSpec {
     let mut s = CheckSpec::new(kind);
-    s.interval = Duration::from_millis(100);
-    s.timeout = Duration::from_millis(80);
+    // Short, but with a timeout generous enough that a loaded CI machine does not make the
+    // `true` and connect checks fail spuriously.
+    s.interval = Duration::from_millis(250);
+    s.timeout = Duration::from_millis(240);
     s.rise = 2;
     s.fall = 2;
     s.damping = Damping {
@@ -112,7 +114,8 @@ async fn service_down_up_and_drain() {
     let (ev_tx, mut ev) = mpsc::channel(1024);
     let (cmd_tx, cmd_rx) = mpsc::channel(8);
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(sched.run(ev_tx, cmd_rx, shutdown.clone()));
+    let (status_tx, status) = watch::channel(HealthStatus::default());
+    let task = tokio::spawn(sched.run(ev_tx, status_tx, cmd_rx, shutdown.clone()));
 
     // Both come up once their checks passed rise times (in either order).
     let mut up = std::collections::BTreeSet::new();
@@ -135,6 +138,16 @@ async fn service_down_up_and_drain() {
     );
     let (s, _) = wait_prefix(&mut ev, unicast, |s| matches!(s, PrefixState::Degraded(_))).await;
     assert_eq!(s.announcement().unwrap().prepend, 2);
+    // The watch shows the failing check with its latest result.
+    let st = status.borrow().clone();
+    let web = st.checks.iter().find(|c| c.name == "web/tcp").unwrap();
+    assert_eq!(web.health, tern_health::Health::Down);
+    assert!(!web.last_result.as_ref().unwrap().ok, "{web:?}");
+    assert!(
+        st.checks
+            .iter()
+            .any(|c| c.name == "ctl/exec" && c.health == tern_health::Health::Up)
+    );
 
     // Restart it on the same port: back up after rise and the hold-down.
     let listener = TcpListener::bind(addr).await.unwrap();
@@ -206,4 +219,105 @@ fn configuration_errors_are_all_reported() {
     );
     assert!(text.iter().any(|t| t.starts_with("check a: fall = 0")));
     assert!(text.iter().any(|t| t.contains("argv is empty")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_is_a_diff() {
+    let anycast: Prefix = "2001:db8:100::/48".parse().unwrap();
+    let unicast: Prefix = "2001:db8:201::/48".parse().unwrap();
+    let extra: Prefix = "203.0.113.0/24".parse().unwrap();
+    let exec = |name: &str, service: &str| CheckDef {
+        name: name.into(),
+        service: service.into(),
+        spec: fast(CheckKind::Exec {
+            argv: vec!["true".into()],
+        }),
+    };
+    let checks = vec![exec("web/exec", "web"), exec("ctl/exec", "ctl")];
+    let sched = Scheduler::new(checks.clone(), policies(anycast, unicast), Instant::now()).unwrap();
+    let (ev_tx, mut ev) = mpsc::channel(1024);
+    let (cmd_tx, cmd_rx) = mpsc::channel(8);
+    let shutdown = CancellationToken::new();
+    let (status_tx, status) = watch::channel(HealthStatus::default());
+    let task = tokio::spawn(sched.run(ev_tx, status_tx, cmd_rx, shutdown.clone()));
+    let mut up = std::collections::BTreeSet::new();
+    while up.len() < 2 {
+        if let HealthEvent::Prefix(t) = tokio::time::timeout(Duration::from_secs(15), ev.recv())
+            .await
+            .expect("both prefixes up within 15 s")
+            .unwrap()
+        {
+            up.insert(t.prefix);
+        }
+    }
+
+    // An invalid configuration is refused whole.
+    let (reply, outcome) = oneshot::channel();
+    cmd_tx
+        .send(HealthCommand::Reload {
+            checks: vec![],
+            prefixes: policies(anycast, unicast),
+            reply,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.await.unwrap().unwrap_err().len(),
+        3,
+        "web twice, ctl once"
+    );
+
+    // Same checks with a slower interval, plus a new prefix on the (healthy) web service:
+    // the new prefix comes up at once, the old ones see no transition at all.
+    let mut slower = checks.clone();
+    for c in &mut slower {
+        c.spec.interval = Duration::from_millis(300);
+    }
+    let mut pols = policies(anycast, unicast);
+    pols.push(PrefixPolicy {
+        prefix: extra,
+        services: vec![ServiceBinding {
+            service: "web".into(),
+            on_down: OnDown::Withdraw,
+        }],
+        on_drain: OnDown::Withdraw,
+    });
+    let (reply, outcome) = oneshot::channel();
+    cmd_tx
+        .send(HealthCommand::Reload {
+            checks: slower,
+            prefixes: pols,
+            reply,
+        })
+        .await
+        .unwrap();
+    outcome.await.unwrap().unwrap();
+    let (s, why) = wait_prefix(&mut ev, extra, |_| true).await;
+    assert_eq!(s, PrefixState::Up, "{why}");
+    // Let a few more checks run, then make sure nothing else moved.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let st = status.borrow().clone();
+    assert_eq!(st.prefixes.len(), 3);
+    assert!(
+        st.checks
+            .iter()
+            .all(|c| c.last_result.as_ref().is_some_and(|r| r.ok))
+    );
+    shutdown.cancel();
+    let sched = task.await.unwrap();
+    while let Ok(e) = ev.try_recv() {
+        assert!(
+            !matches!(
+                e,
+                HealthEvent::Prefix(_) | HealthEvent::CheckTransition { .. }
+            ),
+            "{e:?}"
+        );
+    }
+    assert!(
+        sched
+            .prefix_states()
+            .iter()
+            .all(|(_, s, _)| *s == PrefixState::Up)
+    );
 }

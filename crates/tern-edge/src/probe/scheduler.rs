@@ -4,8 +4,13 @@
 //! [`PrefixStates`]. It starts each due check as a tracked task (a `JoinSet`, aborted on
 //! shutdown: no fire-and-forget spawns, habit 5), feeds finished results to the machines with
 //! the time they finished, turns check transitions into service states (a service is Up when all
-//! its checks are Up) and service states into prefix transitions, and sends every event on one
-//! channel. Operator drains come in as [`HealthCommand`]s.
+//! its checks are Up) and service states into prefix transitions. Transitions go out on a queue
+//! (the announcer must see every one); the whole state ([`HealthStatus`]) on a `watch` (the
+//! control socket and metrics want the latest). Drains and reloads come in as
+//! [`HealthCommand`]s; a reload is applied as a diff ([`Scheduler::reload`]).
+//!
+//! The event queue is bounded and the loop waits when it is full, so a consumer must keep up
+//! (the announcer does: it only turns transitions into UPDATEs).
 //!
 //! Jitter: each run's next start is `interval + U[0, interval × JITTER_FRACTION)` later, so that
 //! checks with the same interval drift apart instead of firing in lock-step.
@@ -18,7 +23,7 @@ use tern_health::{
     PrefixState, PrefixStates, PrefixTransition,
 };
 use tern_types::Prefix;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -42,13 +47,6 @@ pub struct CheckDef {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum HealthEvent {
-    /// A run finished (for `tern ctl checks` and metrics).
-    CheckResult {
-        /// Check name.
-        check: String,
-        /// The result.
-        result: CheckResult,
-    },
     /// A check changed state.
     CheckTransition {
         /// Check name.
@@ -60,8 +58,33 @@ pub enum HealthEvent {
     Prefix(PrefixTransition),
 }
 
-/// Operator input to the health loop.
+/// The latest state of one check, for `tern ctl checks` and metrics.
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckStatus {
+    /// Check name.
+    pub name: String,
+    /// Its service.
+    pub service: String,
+    /// Current state.
+    pub health: Health,
+    /// Why.
+    pub reason: String,
+    /// The latest run's result, if any ran yet.
+    pub last_result: Option<CheckResult>,
+}
+
+/// Everything the health loop knows, published on a `watch` after each change: readers
+/// (control socket, metrics) never slow the loop down, and see the latest state, not a backlog.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HealthStatus {
+    /// Every check, in configuration order.
+    pub checks: Vec<CheckStatus>,
+    /// Every prefix with its state and why, in configuration order.
+    pub prefixes: Vec<(Prefix, PrefixState, String)>,
+}
+
+/// Operator input to the health loop.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum HealthCommand {
     /// Drain (`drained = true`) or undrain one prefix, or all of them.
@@ -70,6 +93,16 @@ pub enum HealthCommand {
         prefix: Option<Prefix>,
         /// Drain or undrain.
         drained: bool,
+    },
+    /// Replace the checks and prefix policies (see [`Scheduler::reload`]); the outcome goes
+    /// back on `reply`. A refused configuration leaves the running one untouched.
+    Reload {
+        /// New checks.
+        checks: Vec<CheckDef>,
+        /// New prefix policies.
+        prefixes: Vec<PrefixPolicy>,
+        /// Where to send the outcome.
+        reply: oneshot::Sender<Result<(), Vec<SchedulerError>>>,
     },
 }
 
@@ -99,6 +132,8 @@ pub enum SchedulerError {
 }
 
 struct Slot {
+    /// Unique for the life of the scheduler: a result of a replaced check is recognised by it.
+    id: u64,
     def: CheckDef,
     machine: CheckMachine,
     running: bool,
@@ -108,6 +143,7 @@ struct Slot {
 pub struct Scheduler {
     slots: Vec<Slot>,
     prefixes: PrefixStates,
+    next_id: u64,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -130,47 +166,73 @@ impl Scheduler {
         prefixes: Vec<PrefixPolicy>,
         now: Instant,
     ) -> Result<Self, Vec<SchedulerError>> {
-        let mut errors = Vec::new();
-        let mut seen = BTreeMap::new();
-        for c in &checks {
-            if seen.insert(c.name.clone(), ()).is_some() {
-                errors.push(SchedulerError::DuplicateCheck(c.name.clone()));
-            }
-            errors.extend(
-                c.spec
-                    .validate()
-                    .into_iter()
-                    .map(|error| SchedulerError::Spec {
-                        check: c.name.clone(),
-                        error,
-                    }),
-            );
-        }
-        for p in &prefixes {
-            for b in &p.services {
-                if !checks.iter().any(|c| c.service == b.service) {
-                    errors.push(SchedulerError::ServiceWithoutCheck {
-                        prefix: p.prefix,
-                        service: b.service.clone(),
-                    });
-                }
-            }
-        }
+        let errors = validate(&checks, &prefixes);
         if !errors.is_empty() {
             return Err(errors);
         }
-        let slots = checks
+        let slots: Vec<Slot> = checks
             .into_iter()
-            .map(|def| Slot {
+            .zip(0..)
+            .map(|(def, id)| Slot {
+                id,
                 machine: CheckMachine::new(&def.spec, now),
                 def,
                 running: false,
             })
             .collect();
         Ok(Scheduler {
+            next_id: slots.len() as u64,
             slots,
             prefixes: PrefixStates::new(prefixes, now),
         })
+    }
+
+    /// Apply a new configuration at `now`, as a diff (issue 5 §4): a check with the same name
+    /// and the same kind keeps its machine (health, counters, flap history; new timing via
+    /// [`CheckMachine::reconfigure`]); a new or changed check starts Down; prefixes keep their
+    /// state and drain flag ([`PrefixStates::reconfigure`]). So a reload that changes nothing
+    /// relevant produces no prefix transition. Refused as a whole if invalid.
+    pub fn reload(
+        &mut self,
+        checks: Vec<CheckDef>,
+        prefixes: Vec<PrefixPolicy>,
+        now: Instant,
+    ) -> Result<(), Vec<SchedulerError>> {
+        let errors = validate(&checks, &prefixes);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut old = std::mem::take(&mut self.slots);
+        for def in checks {
+            let kept = old
+                .iter()
+                .position(|s| s.def.name == def.name && s.def.spec.kind == def.spec.kind);
+            let slot = match kept {
+                Some(i) => {
+                    let mut slot = old.swap_remove(i);
+                    slot.machine.reconfigure(&def.spec, now);
+                    slot.def = def;
+                    slot
+                }
+                None => {
+                    self.next_id += 1;
+                    Slot {
+                        id: self.next_id,
+                        machine: CheckMachine::new(&def.spec, now),
+                        def,
+                        running: false,
+                    }
+                }
+            };
+            self.slots.push(slot);
+        }
+        self.prefixes.reconfigure(prefixes, now);
+        // Services whose set of checks changed need their health recomputed.
+        let mut services: Vec<String> = self.slots.iter().map(|s| s.def.service.clone()).collect();
+        services.sort();
+        services.dedup();
+        self.update_services(services, now);
+        Ok(())
     }
 
     /// Current state of every prefix, with its why.
@@ -181,29 +243,55 @@ impl Scheduler {
             .collect()
     }
 
-    /// Run until `shutdown`: checks at their intervals, events out on `events`, drains in on
-    /// `commands`. Running checks are aborted at shutdown.
+    /// Everything known now.
+    pub fn status(&self) -> HealthStatus {
+        HealthStatus {
+            checks: self
+                .slots
+                .iter()
+                .map(|s| CheckStatus {
+                    name: s.def.name.clone(),
+                    service: s.def.service.clone(),
+                    health: s.machine.health(),
+                    reason: s.machine.reason().to_owned(),
+                    last_result: s.machine.last_result().cloned(),
+                })
+                .collect(),
+            prefixes: self.prefix_states(),
+        }
+    }
+
+    /// Run until `shutdown`: checks at their intervals; transitions out on `events` (the
+    /// announcer's input: every one matters, so it is a queue), the whole state on `status`
+    /// after each change (readers want the latest, so it is a `watch`); drains and reloads in
+    /// on `commands`. Running checks are aborted at shutdown.
     pub async fn run(
         mut self,
         events: mpsc::Sender<HealthEvent>,
+        status: watch::Sender<HealthStatus>,
         mut commands: mpsc::Receiver<HealthCommand>,
         shutdown: CancellationToken,
     ) -> Self {
-        let mut running: JoinSet<(usize, CheckResult)> = JoinSet::new();
+        let mut running: JoinSet<(u64, CheckResult)> = JoinSet::new();
         let mut commands_open = true;
+        let mut dirty = true;
         loop {
             let now = Instant::now();
-            for (i, slot) in self.slots.iter_mut().enumerate() {
+            for slot in &mut self.slots {
                 slot.machine.handle_timeout(now);
                 if !slot.running && slot.machine.check_due(now) {
                     let jitter = random_duration(slot.def.spec.interval.mul_f64(JITTER_FRACTION));
                     slot.machine.check_started(now, jitter);
                     slot.running = true;
                     let spec = slot.def.spec.clone();
-                    running.spawn(async move { (i, run_check(&spec).await) });
+                    let id = slot.id;
+                    running.spawn(async move { (id, run_check(&spec).await) });
                 }
             }
             self.flush(now, &events).await;
+            if std::mem::take(&mut dirty) {
+                status.send_replace(self.status());
+            }
             let deadline = self
                 .slots
                 .iter()
@@ -213,22 +301,24 @@ impl Scheduler {
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 Some(joined) = running.join_next() => {
-                    let Ok((i, result)) = joined else { continue };
+                    let Ok((id, result)) = joined else { continue };
                     let now = Instant::now();
-                    if let Some(slot) = self.slots.get_mut(i) {
+                    // None: the check was removed or replaced by a reload meanwhile.
+                    if let Some(slot) = self.slots.iter_mut().find(|s| s.id == id) {
                         slot.running = false;
-                        let _ = events
-                            .send(HealthEvent::CheckResult {
-                                check: slot.def.name.clone(),
-                                result: result.clone(),
-                            })
-                            .await;
                         slot.machine.handle_result(result, now);
+                        dirty = true;
                     }
                 }
                 cmd = commands.recv(), if commands_open => match cmd {
                     Some(HealthCommand::Drain { prefix, drained }) => {
                         self.prefixes.set_drained(prefix.as_ref(), drained, Instant::now());
+                        dirty = true;
+                    }
+                    Some(HealthCommand::Reload { checks, prefixes, reply }) => {
+                        let outcome = self.reload(checks, prefixes, Instant::now());
+                        let _ = reply.send(outcome);
+                        dirty = true;
                     }
                     None => commands_open = false,
                 },
@@ -255,7 +345,15 @@ impl Scheduler {
         }
         changed_services.sort();
         changed_services.dedup();
-        for service in changed_services {
+        self.update_services(changed_services, now);
+        while let Some(t) = self.prefixes.poll_output() {
+            let _ = events.send(HealthEvent::Prefix(t)).await;
+        }
+    }
+
+    /// Recompute the health of `services` from their checks (Up when all are Up).
+    fn update_services(&mut self, services: Vec<String>, now: Instant) {
+        for service in services {
             let checks = self.slots.iter().filter(|s| s.def.service == service);
             let down: Vec<String> = checks
                 .filter(|s| s.machine.health() == Health::Down)
@@ -268,8 +366,36 @@ impl Scheduler {
             };
             self.prefixes.set_service(&service, health, &reason, now);
         }
-        while let Some(t) = self.prefixes.poll_output() {
-            let _ = events.send(HealthEvent::Prefix(t)).await;
+    }
+}
+
+/// Every problem with a configuration, not just the first (STYLE habit 7).
+fn validate(checks: &[CheckDef], prefixes: &[PrefixPolicy]) -> Vec<SchedulerError> {
+    let mut errors = Vec::new();
+    let mut seen = BTreeMap::new();
+    for c in checks {
+        if seen.insert(c.name.clone(), ()).is_some() {
+            errors.push(SchedulerError::DuplicateCheck(c.name.clone()));
+        }
+        errors.extend(
+            c.spec
+                .validate()
+                .into_iter()
+                .map(|error| SchedulerError::Spec {
+                    check: c.name.clone(),
+                    error,
+                }),
+        );
+    }
+    for p in prefixes {
+        for b in &p.services {
+            if !checks.iter().any(|c| c.service == b.service) {
+                errors.push(SchedulerError::ServiceWithoutCheck {
+                    prefix: p.prefix,
+                    service: b.service.clone(),
+                });
+            }
         }
     }
+    errors
 }

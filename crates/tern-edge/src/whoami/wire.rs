@@ -6,7 +6,9 @@
 //! here is a few hundred lines, decodes without panicking on any input (fuzzed by
 //! `fuzz/fuzz_targets/dns_query.rs`), and bounds every loop by the packet length:
 //! - names: at most 255 octets (RFC 1035 §3.1), labels at most 63; compression pointers
-//!   (§4.1.4) must point strictly backwards, so they cannot loop;
+//!   (§4.1.4) must point strictly backwards, so they cannot loop, and one name may follow at
+//!   most [`MAX_POINTER_JUMPS`], so that a packet of thousands of names each pointing into a long
+//!   pointer chain costs linear, not quadratic, time;
 //! - section counts are only trusted as far as the bytes go: a header claiming 65535 records in a
 //!   40-byte packet fails with [`WireError::Truncated`] after reading what is there.
 //!
@@ -15,6 +17,10 @@
 
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Most compression pointers followed while reading one name. A name has at most 127 labels,
+/// and a sane encoder never points at a pointer, so real names need far fewer.
+pub const MAX_POINTER_JUMPS: usize = 127;
 
 /// Record type A (RFC 1035 §3.2.2).
 pub const TYPE_A: u16 = 1;
@@ -360,6 +366,7 @@ fn read_name(b: &[u8], start: usize) -> Result<(Name, usize), WireError> {
     let mut segment_start = start;
     let mut end = None;
     let mut len = 1usize;
+    let mut jumps = 0usize;
     loop {
         let l = *b.get(pos).ok_or(WireError::Truncated(pos))?;
         match l & 0xc0 {
@@ -380,7 +387,8 @@ fn read_name(b: &[u8], start: usize) -> Result<(Name, usize), WireError> {
             0xc0 => {
                 let lo = *b.get(pos + 1).ok_or(WireError::Truncated(pos))?;
                 let target = usize::from(u16::from_be_bytes([l & 0x3f, lo]));
-                if target >= segment_start {
+                jumps += 1;
+                if target >= segment_start || jumps > MAX_POINTER_JUMPS {
                     return Err(WireError::BadPointer(pos));
                 }
                 end.get_or_insert(pos + 2);

@@ -98,6 +98,24 @@ fn refuses_bad_input() {
     let mut b = head(1, 0);
     b.extend_from_slice(&[1, b'a', 0xc0, 12, 0, 1, 0, 1]);
     assert_eq!(Message::parse(&b), Err(WireError::BadPointer(14)));
+    // A chain of 200 backward pointers, each pointing at the one before, the first at a root
+    // label: every pointer is legal alone, but a name may follow at most MAX_POINTER_JUMPS.
+    let mut pkt = vec![0u8; 12];
+    pkt.push(0); // 12: root
+    for i in 0..200usize {
+        let target = if i == 0 { 12 } else { 13 + 2 * (i - 1) };
+        pkt.extend_from_slice(&(0xc000u16 | target as u16).to_be_bytes());
+    }
+    let last = pkt.len() - 2;
+    assert_eq!(
+        read_name(&pkt, last),
+        Err(WireError::BadPointer(13 + 2 * 72))
+    );
+    let ok_start = 13 + 2 * 100;
+    assert!(
+        read_name(&pkt, ok_start).is_ok(),
+        "101 jumps are within the limit"
+    );
     // Huge counts, few bytes.
     let mut b = head(65535, 65535);
     b.extend_from_slice(&[0, 0, 1, 0, 1]);
