@@ -561,3 +561,25 @@ fn partial_input_needs_more() {
     assert!(matches!(m, Message::RouteRefresh(_)));
     assert_eq!(decode(&bytes[used..], &FOUR), Ok(None));
 }
+
+/// Found by the fuzzer: unknown attributes out of code order must come back in the order
+/// they are re-sent in, so that decode → encode → decode is stable.
+#[test]
+fn unknown_attributes_are_kept_in_code_order() {
+    let bytes = hex(&format!(
+        "{MARKER} 0023 02 0000 000c
+         80 44 02 0001      # unknown optional attribute 68
+         80 0e 04 0019 46 00 # MP_REACH_NLRI of another family (EVPN), kept raw"
+    ));
+    let Some((Message::Update(u), _)) = decode(&bytes, &FOUR).unwrap() else {
+        panic!()
+    };
+    let codes: Vec<u8> = u.attrs.unknown.iter().map(|a| a.code).collect();
+    assert_eq!(codes, [14, 68]);
+    let mut out = Vec::new();
+    encode(&Message::Update(u.clone()), &FOUR, &mut out).unwrap();
+    assert_eq!(
+        decode(&out, &FOUR).unwrap(),
+        Some((Message::Update(u), out.len()))
+    );
+}

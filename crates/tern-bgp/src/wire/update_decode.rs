@@ -90,6 +90,8 @@ pub(crate) fn decode_update(body: &[u8], ctx: &Codec) -> Result<Update, DecodeEr
     let mut attrs = PathAttributes::default();
     let mut as4 = As4::default();
     decode_attributes(attr_field, ctx, &mut attrs, &mut as4, &mut problems);
+    // Kept in type-code order, the order they are sent in (codes are unique by now).
+    attrs.unknown.sort_by_key(|a| a.code);
     if problems.is_fatal()
         && let Some((_, kind, Some(n))) = problems.worst.take()
     {
