@@ -583,3 +583,39 @@ fn unknown_attributes_are_kept_in_code_order() {
         Some((Message::Update(u), out.len()))
     );
 }
+
+#[test]
+fn negotiated_context_and_helpers() {
+    let ours = our_open();
+    let mut theirs = our_open();
+    assert_eq!(Codec::negotiated(&ours, &theirs), FOUR);
+    theirs
+        .capabilities
+        .retain(|c| !matches!(c, Capability::FourOctetAs(_)));
+    theirs.my_as = Asn(64512);
+    assert_eq!(Codec::negotiated(&ours, &theirs), TWO);
+    assert_eq!(ours.four_octet_as(), Some(Asn(4_200_000_001)));
+    assert_eq!(ours.role(), Some(Role::Customer));
+    assert_eq!(Role::Customer.expected_peer_role(), Some(Role::Provider));
+    assert!(ours.has(&Capability::EnhancedRouteRefresh));
+    assert_eq!(ours.multiprotocol().count(), 2);
+
+    let mut path = AsPath::from_sequence([Asn(64513)]);
+    path.prepend(Asn(64512), 3);
+    assert_eq!(path.route_len(), 4);
+    assert_eq!(
+        (path.first(), path.origin()),
+        (Some(Asn(64512)), Some(Asn(64513)))
+    );
+    path.segments.push(AsSegment {
+        kind: SegmentKind::Set,
+        asns: vec![Asn(1), Asn(2)],
+    });
+    assert_eq!(path.route_len(), 5);
+    assert_eq!(path.origin(), None);
+    let mut empty = AsPath::empty();
+    empty.prepend(Asn(64512), 0);
+    assert!(empty.is_empty());
+    empty.prepend(Asn(64512), 2);
+    assert_eq!(empty.route_len(), 2);
+}

@@ -379,19 +379,17 @@ fn decode_attribute(
         },
         // RFC 7606 §7.8.
         code::COMMUNITIES if !value.is_empty() && value.len() % 4 == 0 => {
-            attrs.communities = value
-                .chunks_exact(4)
-                .map(|b| Community(u32::from_be_bytes([b[0], b[1], b[2], b[3]])))
-                .collect();
+            attrs.communities = be_u32s(value).map(Community).collect();
         }
         code::COMMUNITIES => withdraw(problems),
         // RFC 8092 §6.
         code::LARGE_COMMUNITIES if !value.is_empty() && value.len() % 12 == 0 => {
-            attrs.large_communities = value
-                .chunks_exact(12)
-                .map(|b| {
-                    let w = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-                    LargeCommunity::new(w(0), w(4), w(8))
+            let words: Vec<u32> = be_u32s(value).collect();
+            attrs.large_communities = words
+                .chunks_exact(3)
+                .filter_map(|w| match *w {
+                    [g, l1, l2] => Some(LargeCommunity::new(g, l1, l2)),
+                    _ => None,
                 })
                 .collect();
         }
@@ -451,6 +449,14 @@ fn decode_attribute(
             value: value.to_vec(),
         }),
     }
+}
+
+/// The big-endian 32-bit words of `value` (a trailing partial word is dropped; callers check
+/// the length first).
+fn be_u32s(value: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    value
+        .chunks_exact(4)
+        .filter_map(|b| b.try_into().ok().map(u32::from_be_bytes))
 }
 
 /// AS_PATH or AS4_PATH segments with `size`-octet ASNs (RFC 4271 §4.3, RFC 6793 §3).
