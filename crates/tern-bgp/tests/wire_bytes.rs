@@ -561,3 +561,61 @@ fn partial_input_needs_more() {
     assert!(matches!(m, Message::RouteRefresh(_)));
     assert_eq!(decode(&bytes[used..], &FOUR), Ok(None));
 }
+
+/// Found by the fuzzer: unknown attributes out of code order must come back in the order
+/// they are re-sent in, so that decode → encode → decode is stable.
+#[test]
+fn unknown_attributes_are_kept_in_code_order() {
+    let bytes = hex(&format!(
+        "{MARKER} 0023 02 0000 000c
+         80 44 02 0001      # unknown optional attribute 68
+         80 0e 04 0019 46 00 # MP_REACH_NLRI of another family (EVPN), kept raw"
+    ));
+    let Some((Message::Update(u), _)) = decode(&bytes, &FOUR).unwrap() else {
+        panic!()
+    };
+    let codes: Vec<u8> = u.attrs.unknown.iter().map(|a| a.code).collect();
+    assert_eq!(codes, [14, 68]);
+    let mut out = Vec::new();
+    encode(&Message::Update(u.clone()), &FOUR, &mut out).unwrap();
+    assert_eq!(
+        decode(&out, &FOUR).unwrap(),
+        Some((Message::Update(u), out.len()))
+    );
+}
+
+#[test]
+fn negotiated_context_and_helpers() {
+    let ours = our_open();
+    let mut theirs = our_open();
+    assert_eq!(Codec::negotiated(&ours, &theirs), FOUR);
+    theirs
+        .capabilities
+        .retain(|c| !matches!(c, Capability::FourOctetAs(_)));
+    theirs.my_as = Asn(64512);
+    assert_eq!(Codec::negotiated(&ours, &theirs), TWO);
+    assert_eq!(ours.four_octet_as(), Some(Asn(4_200_000_001)));
+    assert_eq!(ours.role(), Some(Role::Customer));
+    assert_eq!(Role::Customer.expected_peer_role(), Some(Role::Provider));
+    assert!(ours.has(&Capability::EnhancedRouteRefresh));
+    assert_eq!(ours.multiprotocol().count(), 2);
+
+    let mut path = AsPath::from_sequence([Asn(64513)]);
+    path.prepend(Asn(64512), 3);
+    assert_eq!(path.route_len(), 4);
+    assert_eq!(
+        (path.first(), path.origin()),
+        (Some(Asn(64512)), Some(Asn(64513)))
+    );
+    path.segments.push(AsSegment {
+        kind: SegmentKind::Set,
+        asns: vec![Asn(1), Asn(2)],
+    });
+    assert_eq!(path.route_len(), 5);
+    assert_eq!(path.origin(), None);
+    let mut empty = AsPath::empty();
+    empty.prepend(Asn(64512), 0);
+    assert!(empty.is_empty());
+    empty.prepend(Asn(64512), 2);
+    assert_eq!(empty.route_len(), 2);
+}
