@@ -69,6 +69,15 @@ impl IrrDb {
             .unwrap_or_default()
     }
 
+    /// Route objects for `prefix` or any less-specific that contains it, shortest first. Many
+    /// IRR-based filters accept only exact objects; use this to say what exists instead.
+    pub fn covering_routes(&self, prefix: &Prefix) -> Vec<&RouteObject> {
+        (0..=prefix.len())
+            .filter_map(|len| Prefix::truncating(prefix.addr(), len))
+            .flat_map(|p| self.routes_for(&p))
+            .collect()
+    }
+
     /// Every route object, in file order.
     pub fn objects(&self) -> &[RouteObject] {
         &self.objects
@@ -288,6 +297,11 @@ Source:         RADB
         // Exact prefix only.
         assert!(db.routes_for(&p("2001:db8:100::/47")).is_empty());
         assert!(db.routes_for(&p("2001:db8:100::/64")).is_empty());
+        // A more-specific is covered by the /48 object; a less-specific is not.
+        let cov = db.covering_routes(&p("2001:db8:100:ff::/64"));
+        assert_eq!(cov.len(), 1);
+        assert_eq!(cov[0].prefix, p("2001:db8:100::/48"));
+        assert!(db.covering_routes(&p("2001:db8::/32")).is_empty());
     }
 
     /// IRRd dump style: objects back to back, several objects for one prefix, continuation of

@@ -135,7 +135,9 @@ impl fmt::Display for Validity {
 
 /// A set of VRPs indexed for RFC 6811 lookups. Build it from validator JSON
 /// ([`VrpSet::from_json_file`]), an RTR session ([`crate::rtr`]) or VRPs ([`VrpSet::from_vrps`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Two sets are equal when they hold the same VRPs, whatever their metadata.
+#[derive(Clone, Debug, Default)]
 pub struct VrpSet {
     /// Sorted by (prefix, max_len, asn), without duplicates.
     vrps: Vec<Vrp>,
@@ -226,6 +228,13 @@ impl VrpSet {
         }
     }
 }
+
+impl PartialEq for VrpSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.vrps == other.vrps
+    }
+}
+impl Eq for VrpSet {}
 
 impl FromIterator<Vrp> for VrpSet {
     fn from_iter<I: IntoIterator<Item = Vrp>>(iter: I) -> Self {

@@ -60,6 +60,14 @@ impl VrpSet {
     }
 
     fn parse_json(text: &str, path: &Path) -> Result<VrpSet, LoadError> {
+        if text.trim().is_empty() {
+            return Err(LoadError::Json {
+                path: path.to_owned(),
+                line: 1,
+                column: 1,
+                message: "empty file: expected a VRP JSON object with a \"roas\" array".into(),
+            });
+        }
         // serde would accept a struct written as an array; a VRP file is always an object.
         let start = text.len() - text.trim_start().len();
         if let Some(c) = text[start..].chars().next().filter(|&c| c != '{') {
@@ -325,6 +333,9 @@ mod tests {
         let no_roas = r#"{"metadata": {}, "vrps": []}"#;
         let e = VrpSet::from_json_str(no_roas, "f.json").unwrap_err();
         assert!(e.to_string().contains("not a VRP file"), "{e}");
+
+        let e = VrpSet::from_json_str(" \n", "f.json").unwrap_err();
+        assert!(e.to_string().starts_with("f.json:1:1: empty file"), "{e}");
 
         let array = "[1, 2]";
         let e = VrpSet::from_json_str(array, "f.json").unwrap_err();
