@@ -9,13 +9,14 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use tern_rpki::{IrrDb, Validity, VrpSet, bogons};
 use tern_types::Prefix;
 
-use crate::MAX_MD5_KEY_LEN;
 use crate::diag::{Diagnostic, Location, Severity};
 use crate::network::{Network, SecretError};
+use crate::{MAX_MD5_KEY_LEN, MAX_VRP_AGE};
 
 /// The outside data `tern check` was given.
 #[derive(Debug, Default, Clone, Copy)]
@@ -24,6 +25,8 @@ pub struct Inputs<'a> {
     pub vrps: Option<(&'a VrpSet, &'a Path)>,
     /// IRR route objects and the file they came from.
     pub irr: Option<(&'a IrrDb, &'a Path)>,
+    /// The time to judge the VRPs' age against (`None`: the clock).
+    pub now: Option<SystemTime>,
 }
 
 /// Runs every pre-flight check; the findings are in tern.toml order.
@@ -31,6 +34,12 @@ pub fn preflight(net: &Network, inputs: Inputs<'_>) -> Vec<Diagnostic> {
     let mut d = Vec::new();
     bogon_prefixes(net, &mut d);
     if let Some((vrps, path)) = inputs.vrps {
+        stale(
+            vrps,
+            path,
+            inputs.now.unwrap_or_else(SystemTime::now),
+            &mut d,
+        );
         rpki(net, vrps, path, &mut d);
     }
     if let Some((irr, path)) = inputs.irr {
@@ -70,6 +79,29 @@ fn bogon_prefixes(net: &Network, d: &mut Vec<Diagnostic>) {
                 "use address space assigned to you by a RIR or your provider".into(),
             ));
         }
+    }
+}
+
+/// VRPs older than [`MAX_VRP_AGE`] give yesterday's answers.
+fn stale(vrps: &VrpSet, path: &Path, now: SystemTime, d: &mut Vec<Diagnostic>) {
+    let Some(generated) = vrps.generated() else {
+        return;
+    };
+    let age = now.duration_since(generated).unwrap_or(Duration::ZERO);
+    if age > MAX_VRP_AGE {
+        d.push(
+            Diagnostic::new(
+                Severity::Warning,
+                "rpki-stale",
+                None,
+                format!(
+                    "the VRPs in {} were generated {} hours ago; ROAs may have changed since",
+                    path.display(),
+                    age.as_secs() / 3600
+                ),
+            )
+            .with_fix("export a fresh VRP file from your validator (rpki-client -j, routinator vrps -f json)"),
+        );
     }
 }
 
