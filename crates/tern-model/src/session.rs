@@ -138,7 +138,29 @@ pub(crate) fn upstream(
     let session = dict.as_ref().and_then(|d| d.session.clone());
     let remote_as = match (&ru.remote_as, &session) {
         (Some(a), _) => *a.get_ref(),
-        (None, Some(s)) => s.remote_as,
+        (None, Some(s)) => {
+            let documented = [s.neighbor_v4, s.neighbor_v6];
+            if !documented.contains(&Some(neighbor)) {
+                let prov = dict
+                    .as_ref()
+                    .map(|d| d.name.as_str())
+                    .unwrap_or("the provider");
+                let known: Vec<String> =
+                    documented.iter().flatten().map(|a| a.to_string()).collect();
+                cx.push(
+                    Severity::Warning,
+                    "remote-as-guessed",
+                    &ru.neighbor.span(),
+                    format!(
+                        "remote_as defaults to {} from {prov}'s documented sessions ({}), but neighbor {neighbor} is not one of them",
+                        s.remote_as,
+                        known.join(", ")
+                    ),
+                    "set remote_as explicitly (e.g. Vultr bare metal: 169.254.1.1, AS20473)",
+                );
+            }
+            s.remote_as
+        }
         (None, None) => {
             cx.error(
                 "remote-as-missing",
