@@ -2,10 +2,10 @@
 //! problem as a [`Diagnostic`] with file:line:col instead of stopping at the first one.
 //!
 //! This module checks what tern.toml alone can tell: the prefix plan (syntax, overlaps,
-//! allocation, length, roles), sites and sessions (addresses, router ID, multihop host routes,
-//! secrets written inline, in [`crate::session`]), and hands intents to [`crate::intent`] and services to
-//! [`crate::service`]. Checks that need outside data (bogon tables, VRPs, IRR, environment) are
-//! in [`crate::preflight`].
+//! allocation, length, roles) and sites. Sessions (addresses, router ID, multihop host routes,
+//! secrets written inline) are checked in the private `session` module, intents compiled in
+//! `intent`, services in `service`. Checks that need outside data (bogon tables, VRPs, IRR,
+//! environment) are in [`crate::preflight`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
