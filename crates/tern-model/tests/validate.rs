@@ -383,3 +383,18 @@ gateway = "198.51.100.1"
     assert_eq!(f[0].code, "remote-as-guessed");
     assert_eq!(f[0].location.as_ref().unwrap().line, 27);
 }
+
+#[test]
+fn conflicting_intents() {
+    let m = site(
+        "vultr",
+        r#"{ action = "no-announce", to = ["AS174", "AS6939"] }, { action = "prepend", times = 2, to = 174 }, { action = "prepend", times = 1, to = "AS3356" }, { action = "prepend", times = 1, to = "he" }"#,
+    );
+    assert_eq!(
+        codes(&m),
+        ["intent-conflict", "intent-conflict"],
+        "{:?}",
+        m.diagnostics
+    );
+    assert!(findings(&m)[0].message.contains("AS174"));
+}
