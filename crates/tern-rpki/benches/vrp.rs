@@ -9,6 +9,16 @@ use std::time::Instant;
 use tern_rpki::{Validity, VrpSet};
 use tern_types::{Asn, Prefix};
 
+/// CPU time of this thread (Linux schedstat), so figures mean something on a busy machine.
+fn cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// Deterministic xorshift so the bench needs no dependency.
 struct Rng(u64);
 impl Rng {
@@ -52,14 +62,17 @@ fn main() {
     json.push_str("]}\n");
 
     let t = Instant::now();
+    let c0 = cpu_ns();
     let set = VrpSet::from_json_str(&json, "bench.json").unwrap();
     let load = t.elapsed();
+    let cpu = c0.zip(cpu_ns()).map(|(a, b)| (b - a) as f64 / 1e9);
     println!(
-        "load: {} VRPs ({} distinct) from {:.1} MB of JSON in {:.2?}",
+        "load: {} VRPs ({} distinct) from {:.1} MB of JSON in {:.2?} wall, {:.2?} s CPU",
         n,
         set.len(),
         json.len() as f64 / 1e6,
-        load
+        load,
+        cpu
     );
 
     // Lookups: known routes (hits), their random more-specifics, and random misses.
@@ -85,6 +98,7 @@ fn main() {
     }
     let rounds = 10;
     let t = Instant::now();
+    let c0 = cpu_ns();
     let mut counts = [0usize; 3];
     for _ in 0..rounds {
         for (p, a) in &queries {
@@ -96,10 +110,13 @@ fn main() {
         }
     }
     let el = t.elapsed();
+    let cpu = c0.zip(cpu_ns()).map(|(a, b)| b - a);
     let total = queries.len() * rounds;
     println!(
-        "validate: {total} lookups in {el:.2?} = {:.0} ns/lookup (valid {}, invalid {}, not found {})",
+        "validate: {total} lookups in {el:.2?} wall = {:.0} ns/lookup wall, {:.0?} ns/lookup CPU \
+         (valid {}, invalid {}, not found {})",
         el.as_nanos() as f64 / total as f64,
+        cpu.map(|c| c as f64 / total as f64),
         counts[0] / rounds,
         counts[1] / rounds,
         counts[2] / rounds

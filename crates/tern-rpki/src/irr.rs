@@ -32,6 +32,21 @@ pub struct RouteObject {
     pub line: usize,
 }
 
+impl std::fmt::Display for RouteObject {
+    /// `route6 2001:db8::/48 origin AS64512 (source RIPE, line 4)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let class = match self.prefix.afi() {
+            Afi::Ipv4 => "route",
+            Afi::Ipv6 => "route6",
+        };
+        write!(f, "{class} {} origin {} (", self.prefix, self.origin)?;
+        if let Some(s) = &self.source {
+            write!(f, "source {s}, ")?;
+        }
+        write!(f, "line {})", self.line)
+    }
+}
+
 /// Route objects loaded from RPSL, indexed by prefix.
 #[derive(Clone, Debug, Default)]
 pub struct IrrDb {
@@ -288,6 +303,10 @@ Source:         RADB
         assert_eq!(r[0].source.as_deref(), Some("RIPE"));
         assert_eq!(r[0].mnt_by, ["LAB-MNT", "OTHER-MNT", "THIRD-MNT"]);
         assert_eq!(r[0].line, 4);
+        assert_eq!(
+            r[0].to_string(),
+            "route6 2001:db8:100::/48 origin AS64512 (source RIPE, line 4)"
+        );
         // Upper-case attribute names, "as64513", '#' comment and an empty '+' continuation.
         let r = db.routes_for(&p("192.0.2.0/24"));
         assert_eq!(r.len(), 1);

@@ -98,10 +98,12 @@ impl VrpSet {
         for entry in raw.roas {
             let entry = entry.get();
             // `entry` borrows from `text`: its offset locates it in the file.
+            // Computed only for an error: scanning from the start for every entry would be
+            // quadratic in the file size.
             let offset = (entry.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-            let (line, column) = line_column(text, offset);
-            let roa: RawRoa =
-                serde_json::from_str(entry).map_err(|e| match LoadError::from_json(path, &e) {
+            let roa: RawRoa = serde_json::from_str(entry).map_err(|e| {
+                let (line, column) = line_column(text, offset);
+                match LoadError::from_json(path, &e) {
                     LoadError::Json {
                         path,
                         line: l,
@@ -118,13 +120,17 @@ impl VrpSet {
                         message,
                     },
                     other => other,
-                })?;
+                }
+            })?;
             let max = roa.max_length.unwrap_or(u16::from(roa.prefix.len()));
-            let vrp = Vrp::new(roa.prefix, max, roa.asn).map_err(|e| LoadError::Json {
-                path: path.to_owned(),
-                line,
-                column,
-                message: format!("VRP {} {}: {e}", roa.prefix, roa.asn),
+            let vrp = Vrp::new(roa.prefix, max, roa.asn).map_err(|e| {
+                let (line, column) = line_column(text, offset);
+                LoadError::Json {
+                    path: path.to_owned(),
+                    line,
+                    column,
+                    message: format!("VRP {} {}: {e}", roa.prefix, roa.asn),
+                }
             })?;
             vrps.push(vrp);
         }

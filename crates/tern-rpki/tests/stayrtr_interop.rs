@@ -14,19 +14,31 @@ use std::time::{Duration, Instant};
 use tern_rpki::VrpSet;
 use tern_rpki::rtr::{self, RtrError};
 
-/// A running stayrtr and its temp dir; both go away on drop.
-struct StayRtr {
-    child: Child,
-    dir: PathBuf,
-    addr: SocketAddr,
+/// A child process killed (and reaped) on drop, also when a test panics.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
-impl Drop for StayRtr {
+/// A directory removed on drop.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// A running stayrtr and its temp dir; both go away on drop, the process first (fields drop
+/// in declaration order).
+struct StayRtr {
+    _child: KillOnDrop,
+    dir: TempDir,
+    addr: SocketAddr,
 }
 
 fn stayrtr_binary() -> &'static str {
@@ -52,42 +64,62 @@ fn free_port() -> u16 {
 }
 
 /// Starts stayrtr serving `json` with extra `args`, and waits until it accepts connections.
+/// A port taken between `free_port` and stayrtr's bind makes stayrtr exit: then it is
+/// restarted on another port, so we never talk to a stranger's listener.
 fn start(name: &str, json: &str, args: &[&str]) -> StayRtr {
     let bin = stayrtr_binary();
-    let dir = std::env::temp_dir().join(format!("tern-rpki-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cache = dir.join("vrps.json");
+    let dir =
+        TempDir(std::env::temp_dir().join(format!("tern-rpki-{name}-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let cache = dir.0.join("vrps.json");
     std::fs::write(&cache, json).unwrap();
-    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let log = std::fs::File::create(dir.join("stayrtr.log")).unwrap();
-    let child = Command::new(bin)
-        .arg("-cache")
-        .arg(&cache)
-        .args(["-bind", &addr.to_string()])
-        .args([
-            "-metrics.addr",
-            "127.0.0.1:0",
-            "-checktime=false",
-            "-refresh",
-            "3600",
-        ])
-        .args(args)
-        .current_dir(&dir)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let s = StayRtr { child, dir, addr };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "stayrtr did not listen on {addr}; log: {}",
-            std::fs::read_to_string(s.dir.join("stayrtr.log")).unwrap_or_default()
-        );
-        sleep(Duration::from_millis(100));
+    for _attempt in 0..5 {
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let log = std::fs::File::create(dir.0.join("stayrtr.log")).unwrap();
+        let child = Command::new(bin)
+            .arg("-cache")
+            .arg(&cache)
+            .args(["-bind", &addr.to_string()])
+            .args([
+                "-metrics.addr",
+                "127.0.0.1:0",
+                "-checktime=false",
+                "-refresh",
+                "3600",
+            ])
+            .args(args)
+            .current_dir(&dir.0)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut child = KillOnDrop(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut exited = false;
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if child.0.try_wait().unwrap().is_some() {
+                exited = true;
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "stayrtr did not listen on {addr}; log: {}",
+                std::fs::read_to_string(dir.0.join("stayrtr.log")).unwrap_or_default()
+            );
+            sleep(Duration::from_millis(100));
+        }
+        // Still alive a moment after the port answered: the listener is ours.
+        sleep(Duration::from_millis(300));
+        if !exited && child.0.try_wait().unwrap().is_none() {
+            return StayRtr {
+                _child: child,
+                dir,
+                addr,
+            };
+        }
     }
-    s
+    let log = std::fs::read_to_string(dir.0.join("stayrtr.log")).unwrap_or_default();
+    panic!("stayrtr kept exiting at start; log: {log}");
 }
 
 /// Fetches, retrying while the cache is still loading (No Data Available).
@@ -101,7 +133,7 @@ fn fetch(s: &StayRtr) -> rtr::Snapshot {
             }
             Err(e) => panic!(
                 "fetch from stayrtr failed: {e}; log: {}",
-                std::fs::read_to_string(s.dir.join("stayrtr.log")).unwrap_or_default()
+                std::fs::read_to_string(s.dir.0.join("stayrtr.log")).unwrap_or_default()
             ),
         }
     }
