@@ -9,13 +9,14 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use tern_rpki::{IrrDb, Validity, VrpSet, bogons};
 use tern_types::Prefix;
 
-use crate::MAX_MD5_KEY_LEN;
 use crate::diag::{Diagnostic, Location, Severity};
 use crate::network::{Network, SecretError};
+use crate::{MAX_MD5_KEY_LEN, MAX_VRP_AGE};
 
 /// The outside data `tern check` was given.
 #[derive(Debug, Default, Clone, Copy)]
@@ -24,6 +25,8 @@ pub struct Inputs<'a> {
     pub vrps: Option<(&'a VrpSet, &'a Path)>,
     /// IRR route objects and the file they came from.
     pub irr: Option<(&'a IrrDb, &'a Path)>,
+    /// The time to judge the VRPs' age against (`None`: the clock).
+    pub now: Option<SystemTime>,
 }
 
 /// Runs every pre-flight check; the findings are in tern.toml order.
@@ -31,6 +34,12 @@ pub fn preflight(net: &Network, inputs: Inputs<'_>) -> Vec<Diagnostic> {
     let mut d = Vec::new();
     bogon_prefixes(net, &mut d);
     if let Some((vrps, path)) = inputs.vrps {
+        stale(
+            vrps,
+            path,
+            inputs.now.unwrap_or_else(SystemTime::now),
+            &mut d,
+        );
         rpki(net, vrps, path, &mut d);
     }
     if let Some((irr, path)) = inputs.irr {
@@ -70,6 +79,29 @@ fn bogon_prefixes(net: &Network, d: &mut Vec<Diagnostic>) {
                 "use address space assigned to you by a RIR or your provider".into(),
             ));
         }
+    }
+}
+
+/// VRPs older than [`MAX_VRP_AGE`] give yesterday's answers.
+fn stale(vrps: &VrpSet, path: &Path, now: SystemTime, d: &mut Vec<Diagnostic>) {
+    let Some(generated) = vrps.generated() else {
+        return;
+    };
+    let age = now.duration_since(generated).unwrap_or(Duration::ZERO);
+    if age > MAX_VRP_AGE {
+        d.push(
+            Diagnostic::new(
+                Severity::Warning,
+                "rpki-stale",
+                None,
+                format!(
+                    "the VRPs in {} were generated {} hours ago; ROAs may have changed since",
+                    path.display(),
+                    age.as_secs() / 3600
+                ),
+            )
+            .with_fix("export a fresh VRP file from your validator (rpki-client -j, routinator vrps -f json)"),
+        );
     }
 }
 
@@ -141,8 +173,11 @@ fn rpki(net: &Network, vrps: &VrpSet, path: &Path, d: &mut Vec<Diagnostic>) {
 
 fn irr_objects(net: &Network, irr: &IrrDb, path: &Path, d: &mut Vec<Diagnostic>) {
     for p in net.announced() {
-        let objects = irr.routes_for(&p.prefix);
-        if objects.iter().any(|o| o.origin == net.asn) {
+        if irr
+            .routes_for(&p.prefix)
+            .iter()
+            .any(|o| o.origin == net.asn)
+        {
             continue;
         }
         let class = if p.prefix.afi() == tern_types::Afi::Ipv4 {
@@ -150,9 +185,31 @@ fn irr_objects(net: &Network, irr: &IrrDb, path: &Path, d: &mut Vec<Diagnostic>)
         } else {
             "route6"
         };
-        let others: Vec<String> = objects
+        let fix = format!(
+            "register `{class}: {}` with `origin: {}` in your RIR's database; upstreams build prefix filters from IRR",
+            p.prefix, net.asn
+        );
+        let covering = irr.covering_routes(&p.prefix);
+        let at = |o: &tern_rpki::RouteObject| format!("{}:{}", path.display(), o.line);
+        if let Some(o) = covering.iter().find(|o| o.origin == net.asn) {
+            d.push(diag(
+                Severity::Warning,
+                "irr-exact-missing",
+                &p.location,
+                format!(
+                    "no {class} object for {} itself, only the less-specific {} with origin {} ({}); many IRR-based filters accept exact objects only",
+                    p.prefix,
+                    o.prefix,
+                    o.origin,
+                    at(o)
+                ),
+                fix,
+            ));
+            continue;
+        }
+        let others: Vec<String> = covering
             .iter()
-            .map(|o| format!("origin {} at {}:{}", o.origin, path.display(), o.line))
+            .map(|o| format!("{} origin {} at {}", o.prefix, o.origin, at(o)))
             .collect();
         d.push(diag(
             Severity::Error,
@@ -162,17 +219,14 @@ fn irr_objects(net: &Network, irr: &IrrDb, path: &Path, d: &mut Vec<Diagnostic>)
                 format!("no {class} object for {} in {}", p.prefix, path.display())
             } else {
                 format!(
-                    "the {class} objects for {} in {} have other origins ({}), none {}",
+                    "no {class} object for {} with origin {} in {}; there are only: {}",
                     p.prefix,
+                    net.asn,
                     path.display(),
-                    others.join("; "),
-                    net.asn
+                    others.join("; ")
                 )
             },
-            format!(
-                "register `{class}: {}` with `origin: {}` in your RIR's database; upstreams build prefix filters from IRR",
-                p.prefix, net.asn
-            ),
+            fix,
         ));
     }
 }

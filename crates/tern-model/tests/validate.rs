@@ -350,3 +350,51 @@ communities = ["64600:174"]
         OnFailure::Degrade { prepend: 0, communities, .. } if communities.len() == 1
     ));
 }
+
+#[test]
+fn defaults_from_the_provider_and_when_they_do_not_apply() {
+    let m = model(
+        r#"
+[site.ams]
+lat = 52.4
+lon = 4.9
+provider = "vultr"
+connected = ["198.51.100.0/24"]
+
+[[site.ams.upstream]]
+neighbor = "169.254.169.254"
+source = "198.51.100.10"
+gateway = "198.51.100.1"
+
+[[site.ams.upstream]]
+name = "metal"
+neighbor = "169.254.1.1"
+source = "198.51.100.10"
+gateway = "198.51.100.1"
+"#,
+    );
+    let u = &m.network.sites[0].upstreams;
+    assert_eq!(u[0].name, "vultr_v4");
+    assert_eq!((u[0].remote_as.0, u[0].multihop), (64515, Some(2)));
+    // The router ID comes from the first IPv4 source address.
+    assert_eq!(m.network.sites[0].router_id.to_string(), "198.51.100.10");
+    let f = findings(&m);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].code, "remote-as-guessed");
+    assert_eq!(f[0].location.as_ref().unwrap().line, 27);
+}
+
+#[test]
+fn conflicting_intents() {
+    let m = site(
+        "vultr",
+        r#"{ action = "no-announce", to = ["AS174", "AS6939"] }, { action = "prepend", times = 2, to = 174 }, { action = "prepend", times = 1, to = "AS3356" }, { action = "prepend", times = 1, to = "he" }"#,
+    );
+    assert_eq!(
+        codes(&m),
+        ["intent-conflict", "intent-conflict"],
+        "{:?}",
+        m.diagnostics
+    );
+    assert!(findings(&m)[0].message.contains("AS174"));
+}

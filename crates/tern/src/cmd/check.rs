@@ -46,6 +46,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         Inputs {
             vrps: vrps.as_ref().zip(args.vrps.as_deref()),
             irr: irr.as_ref().zip(args.irr.as_deref()),
+            now: None,
         },
     ));
     diags.sort_by(|a, b| a.location.cmp(&b.location));
