@@ -1,0 +1,273 @@
+//! A lab measurement written as RIPE Atlas results, so that `tern atlas` reads lab and real
+//! measurements alike (field names: `shared/reference/measurement.md` §1.1–1.2).
+//!
+//! Files written to the output directory:
+//! - `ping.json`, `traceroute.json`, `dns.json`: JSON arrays of results (firmware layout 5000;
+//!   DNS with the raw answer base64-encoded in `abuf`);
+//! - `probes.json`: probe metadata in the daily-archive layout `{"meta":…,"objects":[…]}`;
+//! - `sites.json`: site hints for `tern atlas` (id, IATA code, location, unicast prefixes,
+//!   the provider router addresses that precede each site in a traceroute);
+//! - `lab.json`: the lab's own, complete record of the run (including the HTTP traces).
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::error::LabError;
+use crate::measure::{Measurement, ProbeResult};
+use crate::topology::Topology;
+
+/// Measurement id of the lab's ping results.
+pub const MSM_PING: u64 = 9_000_001;
+/// Measurement id of the lab's traceroute results.
+pub const MSM_TRACEROUTE: u64 = 9_000_002;
+/// Measurement id of the lab's DNS results.
+pub const MSM_DNS: u64 = 9_000_003;
+/// The firmware layout the results follow.
+const FW: u32 = 5000;
+
+/// Standard base64 (RFC 4648 §4) with padding.
+pub fn base64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut o = String::with_capacity(data.len().div_ceil(3) * 4);
+    for c in data.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for k in 0..4 {
+            if k <= c.len() {
+                o.push(A[(n >> (18 - 6 * k) & 63) as usize] as char);
+            } else {
+                o.push('=');
+            }
+        }
+    }
+    o
+}
+
+/// Bytes from hex text (`None` on bad input).
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Hex text of bytes.
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn r3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn common(m: &Measurement, r: &ProbeResult, kind: &str, msm: u64, name: &str) -> Value {
+    json!({
+        "fw": FW, "lts": 0, "type": kind, "msm_id": msm, "group_id": msm, "msm_name": name,
+        "prb_id": r.prb_id, "timestamp": r.timestamp, "af": 6,
+        "dst_addr": m.target.to_string(), "dst_name": m.target.to_string(),
+        "src_addr": r.addr.to_string(), "from": r.addr.to_string(),
+    })
+}
+
+fn merge(mut a: Value, b: Value) -> Value {
+    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+        a.extend(b);
+    }
+    a
+}
+
+/// The ping result of one probe.
+pub fn ping(m: &Measurement, r: &ProbeResult) -> Value {
+    let got: Vec<f64> = r.ping.rtts.iter().flatten().copied().collect();
+    let (min, max, avg) = if got.is_empty() {
+        (-1.0, -1.0, -1.0)
+    } else {
+        let min = got.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = got.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (min, max, got.iter().sum::<f64>() / got.len() as f64)
+    };
+    let result: Vec<Value> = r
+        .ping
+        .rtts
+        .iter()
+        .map(|x| match x {
+            Some(t) => json!({ "rtt": r3(*t) }),
+            None => json!({ "x": "*" }),
+        })
+        .collect();
+    merge(
+        common(m, r, "ping", MSM_PING, "Ping"),
+        json!({
+            "proto": "ICMP", "sent": r.ping.sent, "rcvd": got.len(), "dup": 0,
+            "min": r3(min), "avg": r3(avg), "max": r3(max), "size": 64, "step": null,
+            "result": result,
+        }),
+    )
+}
+
+/// The traceroute result of one probe.
+pub fn traceroute(m: &Measurement, r: &ProbeResult) -> Value {
+    let result: Vec<Value> = r
+        .hops
+        .iter()
+        .map(|h| {
+            let reply = match (h.from, h.rtt) {
+                (Some(f), Some(t)) => {
+                    json!({ "from": f.to_string(), "rtt": r3(t), "size": 48, "ttl": 64 })
+                }
+                (Some(f), None) => json!({ "from": f.to_string(), "x": "*" }),
+                _ => json!({ "x": "*" }),
+            };
+            json!({ "hop": h.hop, "result": [reply] })
+        })
+        .collect();
+    let responded = r.hops.iter().any(|h| h.from == Some(m.target));
+    merge(
+        common(m, r, "traceroute", MSM_TRACEROUTE, "Traceroute"),
+        json!({
+            "proto": "ICMP", "paris_id": 0, "size": 48, "endtime": r.trace_end.max(r.timestamp),
+            "destination_ip_responded": responded, "result": result,
+        }),
+    )
+}
+
+/// The DNS result of one probe (`abuf` is the raw answer, base64).
+pub fn dns(m: &Measurement, r: &ProbeResult) -> Value {
+    let base = merge(
+        common(m, r, "dns", MSM_DNS, "Tdig"),
+        json!({ "proto": "UDP", "dst_port": "53" }),
+    );
+    let abuf = r.dns.abuf.as_deref().and_then(unhex);
+    match (abuf, r.dns.rt) {
+        (Some(abuf), Some(rt)) => {
+            let id = abuf
+                .get(..2)
+                .map(|b| u16::from_be_bytes([b[0], b[1]]))
+                .unwrap_or(0);
+            let count = |i: usize| {
+                abuf.get(i..i + 2)
+                    .map(|b| u16::from_be_bytes([b[0], b[1]]))
+                    .unwrap_or(0)
+            };
+            let answers: Vec<Value> = r
+                .dns
+                .txt
+                .iter()
+                .map(|t| json!({ "TYPE": "TXT", "NAME": "id.server", "RDATA": [t] }))
+                .collect();
+            merge(
+                base,
+                json!({ "result": {
+                    "rt": r3(rt), "size": abuf.len(), "abuf": base64(&abuf), "ID": id,
+                    "QDCOUNT": count(4), "ANCOUNT": count(6), "NSCOUNT": count(8),
+                    "ARCOUNT": count(10), "answers": answers,
+                }}),
+            )
+        }
+        _ => merge(base, json!({ "error": { "timeout": 1000 } })),
+    }
+}
+
+/// Probe metadata, archive layout.
+pub fn probes(m: &Measurement, topo: &Topology) -> Value {
+    let objects: Vec<Value> = m
+        .results
+        .iter()
+        .map(|r| {
+            let prefix = topo
+                .nodes
+                .iter()
+                .find(|n| n.prefix.is_some_and(|p| p.contains_addr(&r.addr.into())))
+                .and_then(|n| n.prefix)
+                .map(|p| p.to_string());
+            json!({
+                "id": r.prb_id, "type": "Probe", "country_code": r.country,
+                "latitude": r.lat, "longitude": r.lon,
+                "asn_v4": null, "asn_v6": r.asn, "prefix_v4": null, "prefix_v6": prefix,
+                "address_v4": null, "address_v6": r.addr.to_string(),
+                "status": 1, "status_name": "Connected", "is_anchor": false, "is_public": true,
+                "tags": ["system-ipv6-works", "tern-lab"],
+                "description": format!("tern lab {} ({})", r.probe, r.city),
+            })
+        })
+        .collect();
+    json!({ "meta": { "total_count": objects.len(), "source": "tern lab" }, "objects": objects })
+}
+
+/// Site hints for `tern atlas`.
+pub fn sites(topo: &Topology) -> Value {
+    let sites: Vec<Value> = topo
+        .sites
+        .iter()
+        .map(|s| {
+            let n = &topo.nodes[s.node];
+            json!({
+                "id": s.id, "iata": s.code, "lat": n.place.lat, "lon": n.place.lon,
+                "prefixes": s.unicast.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+                "router_addrs": topo.router_addrs(&s.id).iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+                "names": [s.id],
+            })
+        })
+        .collect();
+    json!({ "sites": sites })
+}
+
+/// Writes every file into `dir` (created if needed).
+pub fn write(dir: &Path, m: &Measurement, topo: &Topology) -> Result<(), LabError> {
+    std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
+    let put = |name: &str, v: &Value| -> Result<(), LabError> {
+        let p = dir.join(name);
+        let text = serde_json::to_string_pretty(v).map_err(|e| LabError::State {
+            path: p.clone(),
+            message: e.to_string(),
+        })?;
+        std::fs::write(&p, text + "\n").map_err(|e| LabError::io(&p, e))
+    };
+    let each = |f: fn(&Measurement, &ProbeResult) -> Value| -> Value {
+        Value::Array(m.results.iter().map(|r| f(m, r)).collect())
+    };
+    put("ping.json", &each(ping))?;
+    put("traceroute.json", &each(traceroute))?;
+    put("dns.json", &each(dns))?;
+    put("probes.json", &probes(m, topo))?;
+    put("sites.json", &sites(topo))?;
+    put(
+        "lab.json",
+        &serde_json::to_value(m).map_err(|e| LabError::State {
+            path: dir.join("lab.json"),
+            message: e.to_string(),
+        })?,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        // RFC 4648 §10.
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(i.as_bytes()), o);
+        }
+        assert_eq!(
+            unhex(&hex(&[0, 1, 0xab, 0xff])),
+            Some(vec![0, 1, 0xab, 0xff])
+        );
+        assert_eq!(unhex("abc"), None);
+        assert_eq!(unhex("zz"), None);
+    }
+}
