@@ -190,7 +190,7 @@ fn one(
     let ns = st.ns(&n.name);
     let target = topo.target.to_string();
     let timestamp = now();
-    let dns = dns_probe(&ns, &opts.exe, topo.target);
+    let dns = dns_probe(&ns, &opts.exe, topo.target, Duration::from_secs(1));
     let dns_site = dns.txt.first().cloned();
     let ping = if opts.pings > 0 {
         let c = opts.pings.to_string();
@@ -290,10 +290,11 @@ fn trace_site(topo: &Topology, hops: &[Hop]) -> Option<String> {
 }
 
 /// The DNS CHAOS probe: `tern lab dns-query` inside the probe's namespace.
-fn dns_probe(ns: &str, exe: &Path, target: Ipv6Addr) -> Dns {
+fn dns_probe(ns: &str, exe: &Path, target: Ipv6Addr, timeout: Duration) -> Dns {
     let t = target.to_string();
+    let ms = timeout.as_millis().to_string();
     let out = netns::command(ns, exe)
-        .args(["lab", "dns-query", "--server", &t])
+        .args(["lab", "dns-query", "--server", &t, "--timeout-ms", &ms])
         .stdin(std::process::Stdio::null())
         .output();
     match out {
@@ -311,8 +312,22 @@ fn dns_probe(ns: &str, exe: &Path, target: Ipv6Addr) -> Dns {
     }
 }
 
-/// Which site each probe reaches, by DNS only (fast; for failover timing).
-pub fn catchment(st: &LabState, exe: &Path) -> Result<BTreeMap<String, Option<String>>, LabError> {
+/// One DNS-only look at a probe's catchment.
+#[derive(Clone, Debug)]
+pub struct Look {
+    /// The site named, if an answer came.
+    pub site: Option<String>,
+    /// When the query was started.
+    pub at: Instant,
+}
+
+/// Which site each probe reaches, by DNS only (fast; used to time failovers). `timeout` bounds
+/// each query.
+pub fn catchment(
+    st: &LabState,
+    exe: &Path,
+    timeout: Duration,
+) -> Result<BTreeMap<String, Look>, LabError> {
     let topo = st.topo()?;
     let probes: Vec<usize> = topo.of_kind(NodeKind::Probe).collect();
     Ok(std::thread::scope(|s| {
@@ -321,8 +336,15 @@ pub fn catchment(st: &LabState, exe: &Path) -> Result<BTreeMap<String, Option<St
             .map(|i| {
                 s.spawn(move || {
                     let name = topo.nodes[*i].name.clone();
-                    let d = dns_probe(&st.ns(&name), exe, topo.target);
-                    (name, d.txt.first().cloned())
+                    let at = Instant::now();
+                    let d = dns_probe(&st.ns(&name), exe, topo.target, timeout);
+                    (
+                        name,
+                        Look {
+                            site: d.txt.first().cloned(),
+                            at,
+                        },
+                    )
                 })
             })
             .collect();
@@ -330,27 +352,42 @@ pub fn catchment(st: &LabState, exe: &Path) -> Result<BTreeMap<String, Option<St
     }))
 }
 
-/// Polls [`catchment`] until `done` holds or `timeout` passes; returns the time it took and
-/// the last catchment.
+/// Polls [`catchment`] until every probe satisfies `want(probe, site)`, or `timeout` passes.
+/// Returns the time from the call until the last probe's first satisfying answer (measured
+/// from when that query was sent, so a lost query does not add its timeout), and the last
+/// catchment.
 pub fn wait_for(
     st: &LabState,
     exe: &Path,
     timeout: Duration,
-    done: &dyn Fn(&BTreeMap<String, Option<String>>) -> bool,
+    want: &dyn Fn(&str, Option<&str>) -> bool,
 ) -> Result<(Duration, BTreeMap<String, Option<String>>), LabError> {
     let t = Instant::now();
+    let mut since: BTreeMap<String, Duration> = BTreeMap::new();
     loop {
-        let c = catchment(st, exe)?;
-        if done(&c) {
-            return Ok((t.elapsed(), c));
+        let c = catchment(st, exe, Duration::from_millis(250))?;
+        for (p, look) in &c {
+            if want(p, look.site.as_deref()) {
+                since
+                    .entry(p.clone())
+                    .or_insert_with(|| look.at.saturating_duration_since(t));
+            } else {
+                since.remove(p);
+            }
+        }
+        let sites: BTreeMap<String, Option<String>> =
+            c.into_iter().map(|(p, l)| (p, l.site)).collect();
+        if sites.keys().all(|p| since.contains_key(p)) {
+            let took = since.values().max().copied().unwrap_or_default();
+            return Ok((took, sites));
         }
         if t.elapsed() > timeout {
             return Err(LabError::Timeout {
-                what: format!("the catchment to change (last: {c:?})"),
+                what: format!("the catchment to change (last: {sites:?})"),
                 seconds: timeout.as_secs(),
             });
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

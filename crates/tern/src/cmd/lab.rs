@@ -512,12 +512,8 @@ fn demo_steps(mut st: LabState, te: &Path, out: Option<&Path>) -> anyhow::Result
         moving.join(", ")
     );
     orchestrate::fail(&mut st, &victim)?;
-    let (took, after) = measure::wait_for(&st, &opts.exe, Duration::from_secs(60), &|c| {
-        moving.iter().all(|p| {
-            c.get(p)
-                .and_then(|s| s.as_deref())
-                .is_some_and(|s| s != victim)
-        })
+    let (took, after) = measure::wait_for(&st, &opts.exe, Duration::from_secs(60), &|p, s| {
+        !moving.iter().any(|m| m == p) || s.is_some_and(|s| s != victim)
     })?;
     println!(
         "every probe has moved within {:.0} ms of the failure:",
@@ -533,8 +529,8 @@ fn demo_steps(mut st: LabState, te: &Path, out: Option<&Path>) -> anyhow::Result
     save("2-failed", &failed, &st)?;
     println!("== 4. heal site {victim}");
     orchestrate::heal(&mut st, &victim)?;
-    let (took, _) = measure::wait_for(&st, &opts.exe, Duration::from_secs(60), &|c| {
-        base.iter().all(|(p, s)| c.get(p) == Some(s))
+    let (took, _) = measure::wait_for(&st, &opts.exe, Duration::from_secs(60), &|p, s| {
+        base.get(p).is_some_and(|b| b.as_deref() == s)
     })?;
     println!(
         "catchment back to the start within {:.0} ms",
@@ -543,15 +539,12 @@ fn demo_steps(mut st: LabState, te: &Path, out: Option<&Path>) -> anyhow::Result
     println!("== 5. apply a traffic-engineering change: examples/lab/tern-prepend.toml");
     let changed = orchestrate::apply(&mut st, te)?;
     println!("reloaded: {}", changed.join(", "));
-    let (took, _) = measure::wait_for(&st, &opts.exe, Duration::from_secs(30), &|c| c != &base)
-        .unwrap_or((Duration::ZERO, BTreeMap::new()));
+    // Wait until the catchment is stable on what a full measurement then shows.
+    std::thread::sleep(Duration::from_millis(500));
     let te_m = measure::measure(&st, &opts)?;
     save("3-prepend", &te_m, &st)?;
     print_measurement(&te_m);
-    println!(
-        "probes that moved (within {:.0} ms of the reload):",
-        took.as_secs_f64() * 1000.0
-    );
+    println!("probes that moved:");
     let now = sites_of(&te_m);
     let mut any = false;
     for (p, s) in &base {
