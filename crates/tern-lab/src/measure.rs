@@ -112,6 +112,8 @@ pub struct ProbeResult {
     pub ping: Ping,
     /// Traceroute hops.
     pub hops: Vec<Hop>,
+    /// RTT the lab's link delays give along the traceroute path (what netem would add), ms.
+    pub model_rtt: Option<f64>,
     /// Unix seconds when the traceroute ended.
     pub trace_end: u64,
     /// DNS.
@@ -144,6 +146,8 @@ pub struct RegionSummary {
     pub sites: BTreeMap<String, usize>,
     /// Median RTT, ms.
     pub median_rtt: Option<f64>,
+    /// Median modelled RTT, ms.
+    pub median_model_rtt: Option<f64>,
 }
 
 fn now() -> u64 {
@@ -232,6 +236,7 @@ fn one(
         (Vec::new(), 0)
     };
     let trace_site = trace_site(topo, &hops);
+    let model_rtt = model_rtt(topo, i, &hops, trace_site.as_deref());
     let http = if opts.http {
         let url = format!("http://[{target}]/cdn-cgi/trace");
         netns::output(
@@ -268,10 +273,28 @@ fn one(
         trace_site,
         ping,
         hops,
+        model_rtt,
         trace_end,
         dns,
         http,
     })
+}
+
+/// Twice the one-way delay along probe → traceroute hops → site.
+fn model_rtt(topo: &Topology, probe: usize, hops: &[Hop], site: Option<&str>) -> Option<f64> {
+    let site = topo.site(site?)?.node;
+    let mut path = vec![probe];
+    for h in hops {
+        match h.from {
+            Some(a) if a == topo.target => break,
+            Some(a) => path.push(topo.owner(a)?),
+            None => return None,
+        }
+    }
+    path.push(site);
+    path.dedup();
+    topo.path_delay(&path)
+        .map(|d| (d * 2.0 * 10.0).round() / 10.0)
 }
 
 /// The AS of the eyeball a probe hangs off.
@@ -403,6 +426,7 @@ pub fn summary(m: &Measurement) -> Vec<RegionSummary> {
                     probes: 0,
                     sites: BTreeMap::new(),
                     median_rtt: None,
+                    median_model_rtt: None,
                 });
                 let last = by.len() - 1;
                 &mut by[last]
@@ -414,20 +438,28 @@ pub fn summary(m: &Measurement) -> Vec<RegionSummary> {
             .or_default() += 1;
     }
     for s in &mut by {
-        let mut v: Vec<f64> = m
-            .results
-            .iter()
-            .filter(|r| r.region == s.region)
-            .filter_map(|r| r.ping.min())
-            .collect();
-        v.sort_by(f64::total_cmp);
-        s.median_rtt = match v.len() {
-            0 => None,
-            n if n % 2 == 1 => Some(v[n / 2]),
-            n => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+        let of = |f: &dyn Fn(&ProbeResult) -> Option<f64>| {
+            median(
+                m.results
+                    .iter()
+                    .filter(|r| r.region == s.region)
+                    .filter_map(f)
+                    .collect(),
+            )
         };
+        s.median_rtt = of(&|r| r.ping.min());
+        s.median_model_rtt = of(&|r| r.model_rtt);
     }
     by
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(v[n / 2]),
+        n => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
 }
 
 /// Reads iputils `ping` output: one RTT per `icmp_seq`.

@@ -223,6 +223,19 @@ impl Topology {
         }
     }
 
+    /// One-way delay along a path of nodes, ms; `None` if two consecutive nodes are not linked.
+    pub fn path_delay(&self, path: &[usize]) -> Option<f64> {
+        let mut d = 0.0;
+        for w in path.windows(2) {
+            let l = self
+                .links
+                .iter()
+                .find(|l| (l.a == w[0] && l.b == w[1]) || (l.a == w[1] && l.b == w[0]))?;
+            d += l.delay_ms;
+        }
+        Some(d)
+    }
+
     /// Every address of the provider routers of a site (the hop before the site in a
     /// traceroute), for RIPE Atlas site hints.
     pub fn router_addrs(&self, site: &str) -> Vec<Ipv6Addr> {

@@ -404,13 +404,13 @@ fn print_up(st: &LabState, took: Duration) {
 fn print_measurement(m: &Measurement) {
     println!("from every probe to {}:", m.target);
     println!(
-        "{:<12} {:<14} {:<7} {:<7} {:<7} {:<7} {:>9} hops",
-        "probe", "city", "site", "dns", "http", "trace", "rtt ms"
+        "{:<12} {:<10} {:<7} {:<7} {:<7} {:<7} {:>8} {:>8} hops",
+        "probe", "city", "site", "dns", "http", "trace", "rtt ms", "model"
     );
     let d = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
     for r in &m.results {
         println!(
-            "{:<12} {:<14} {:<7} {:<7} {:<7} {:<7} {:>9} {}",
+            "{:<12} {:<10} {:<7} {:<7} {:<7} {:<7} {:>8} {:>8} {}",
             r.probe,
             r.city,
             d(&r.site),
@@ -421,20 +421,26 @@ fn print_measurement(m: &Measurement) {
                 .min()
                 .map(|x| format!("{x:.3}"))
                 .unwrap_or_else(|| "-".into()),
+            r.model_rtt
+                .map(|x| format!("{x:.1}"))
+                .unwrap_or_else(|| "-".into()),
             r.hops.len()
         );
     }
     println!("per region:");
     for s in measure::summary(m) {
         let sites: Vec<String> = s.sites.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        let ms = |x: Option<f64>, p: usize| {
+            x.map(|x| format!("{x:.p$} ms"))
+                .unwrap_or_else(|| "-".into())
+        };
         println!(
-            "  {:<14} {} probes  sites {}  median rtt {}",
+            "  {:<14} {} probes  sites {}  median rtt {} (modelled {})",
             s.region.to_string(),
             s.probes,
             sites.join(" "),
-            s.median_rtt
-                .map(|x| format!("{x:.3} ms"))
-                .unwrap_or_else(|| "-".into())
+            ms(s.median_rtt, 3),
+            ms(s.median_model_rtt, 1)
         );
     }
 }
