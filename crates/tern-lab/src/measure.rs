@@ -73,6 +73,8 @@ pub struct Dns {
     pub txt: Vec<String>,
     /// RCODE.
     pub rcode: Option<u8>,
+    /// Unix time (s) the query was sent.
+    pub sent: Option<f64>,
     /// Why there is no answer.
     pub error: Option<String>,
 }
@@ -340,8 +342,16 @@ fn dns_probe(ns: &str, exe: &Path, target: Ipv6Addr, timeout: Duration) -> Dns {
 pub struct Look {
     /// The site named, if an answer came.
     pub site: Option<String>,
-    /// When the query was started.
-    pub at: Instant,
+    /// Unix time (s) the query left the probe.
+    pub at: f64,
+}
+
+/// Unix time in seconds, as a float.
+pub fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 /// Which site each probe reaches, by DNS only (fast; used to time failovers). `timeout` bounds
@@ -359,13 +369,13 @@ pub fn catchment(
             .map(|i| {
                 s.spawn(move || {
                     let name = topo.nodes[*i].name.clone();
-                    let at = Instant::now();
+                    let started = unix_now();
                     let d = dns_probe(&st.ns(&name), exe, topo.target, timeout);
                     (
                         name,
                         Look {
                             site: d.txt.first().cloned(),
-                            at,
+                            at: d.sent.unwrap_or(started),
                         },
                     )
                 })
@@ -376,16 +386,18 @@ pub fn catchment(
 }
 
 /// Polls [`catchment`] until every probe satisfies `want(probe, site)`, or `timeout` passes.
-/// Returns the time from the call until the last probe's first satisfying answer (measured
-/// from when that query was sent, so a lost query does not add its timeout), and the last
-/// catchment.
+/// Returns the time from `start` (Unix seconds, see [`unix_now`]) until the last probe's first satisfying answer (measured
+/// to when that query left the probe, so a lost query or process start-up adds nothing), and
+/// the last catchment.
 pub fn wait_for(
     st: &LabState,
     exe: &Path,
+    start: f64,
     timeout: Duration,
     want: &dyn Fn(&str, Option<&str>) -> bool,
 ) -> Result<(Duration, BTreeMap<String, Option<String>>), LabError> {
     let t = Instant::now();
+    let t0 = start;
     let mut since: BTreeMap<String, Duration> = BTreeMap::new();
     loop {
         let c = catchment(st, exe, Duration::from_millis(250))?;
@@ -393,7 +405,7 @@ pub fn wait_for(
             if want(p, look.site.as_deref()) {
                 since
                     .entry(p.clone())
-                    .or_insert_with(|| look.at.saturating_duration_since(t));
+                    .or_insert_with(|| Duration::from_secs_f64((look.at - t0).max(0.0)));
             } else {
                 since.remove(p);
             }

@@ -334,6 +334,10 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
             name,
             timeout_ms,
         } => {
+            let sent = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0);
             let r = dns::chaos(
                 SocketAddr::new(server.into(), port),
                 &name,
@@ -342,9 +346,9 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
             let v = match r {
                 Ok(x) => serde_json::json!({
                     "rt": x.rt_ms, "abuf": atlas::hex(&x.abuf), "txt": x.reply.txt,
-                    "rcode": x.reply.rcode,
+                    "rcode": x.reply.rcode, "sent": sent,
                 }),
-                Err(e) => serde_json::json!({ "error": e.to_string(), "txt": [] }),
+                Err(e) => serde_json::json!({ "error": e.to_string(), "txt": [], "sent": sent }),
             };
             println!("{v}");
             Ok(Exit::Ok)
@@ -517,12 +521,14 @@ fn demo_steps(mut st: LabState, te: &Path, out: Option<&Path>) -> anyhow::Result
         moving.len(),
         moving.join(", ")
     );
+    let start = measure::unix_now();
     orchestrate::fail(&mut st, &victim)?;
-    let (took, after) = measure::wait_for(&st, &opts.exe, Duration::from_secs(60), &|p, s| {
-        !moving.iter().any(|m| m == p) || s.is_some_and(|s| s != victim)
-    })?;
+    let (took, after) =
+        measure::wait_for(&st, &opts.exe, start, Duration::from_secs(60), &|p, s| {
+            !moving.iter().any(|m| m == p) || s.is_some_and(|s| s != victim)
+        })?;
     println!(
-        "every probe has moved within {:.0} ms of the failure:",
+        "every probe has moved within {:.0} ms of `tern lab fail` (BGP withdrawal, no health checks: BIRD stand-in):",
         took.as_secs_f64() * 1000.0
     );
     for p in &moving {
@@ -534,8 +540,9 @@ fn demo_steps(mut st: LabState, te: &Path, out: Option<&Path>) -> anyhow::Result
     let failed = measure::measure(&st, &opts)?;
     save("2-failed", &failed, &st)?;
     println!("== 4. heal site {victim}");
+    let start = measure::unix_now();
     orchestrate::heal(&mut st, &victim)?;
-    let (took, _) = measure::wait_for(&st, &opts.exe, Duration::from_secs(60), &|p, s| {
+    let (took, _) = measure::wait_for(&st, &opts.exe, start, Duration::from_secs(60), &|p, s| {
         base.get(p).is_some_and(|b| b.as_deref() == s)
     })?;
     println!(
