@@ -2,8 +2,8 @@
 //! measurements alike (field names: `shared/reference/measurement.md` §1.1–1.2).
 //!
 //! Files written to the output directory:
-//! - `ping.json`, `traceroute.json`, `dns.json`: JSON arrays of results (firmware layout 5000;
-//!   DNS with the raw answer base64-encoded in `abuf`);
+//! - `ping.json`, `traceroute.json`, `dns.json`, `http.json`: JSON arrays of results (firmware
+//!   layout 5000; DNS with the raw answer base64-encoded in `abuf`; HTTP with the trace body);
 //! - `probes.json`: probe metadata in the daily-archive layout `{"meta":…,"objects":[…]}`;
 //! - `sites.json`: site hints for `tern atlas` (id, IATA code, location, unicast prefixes,
 //!   the provider router addresses that precede each site in a traceroute);
@@ -23,6 +23,8 @@ pub const MSM_PING: u64 = 9_000_001;
 pub const MSM_TRACEROUTE: u64 = 9_000_002;
 /// Measurement id of the lab's DNS results.
 pub const MSM_DNS: u64 = 9_000_003;
+/// Measurement id of the lab's HTTP results.
+pub const MSM_HTTP: u64 = 9_000_004;
 /// The firmware layout the results follow.
 const FW: u32 = 5000;
 
@@ -173,6 +175,23 @@ pub fn dns(m: &Measurement, r: &ProbeResult) -> Value {
     }
 }
 
+/// The HTTP result of one probe (`GET /cdn-cgi/trace`, body kept: it names the site).
+pub fn http(m: &Measurement, r: &ProbeResult) -> Value {
+    let base = merge(
+        common(m, r, "http", MSM_HTTP, "HTTP"),
+        json!({ "uri": format!("http://[{}]/cdn-cgi/trace", m.target) }),
+    );
+    let item = match (&r.http, r.http_status) {
+        (Some(body), Some((res, rt))) => json!({
+            "af": 6, "dst_addr": m.target.to_string(), "src_addr": r.addr.to_string(),
+            "method": "GET", "ver": "1.1", "res": res, "rt": r3(rt),
+            "bsize": body.len(), "body": body,
+        }),
+        _ => json!({ "af": 6, "dst_addr": m.target.to_string(), "err": "no answer" }),
+    };
+    merge(base, json!({ "result": [item] }))
+}
+
 /// Probe metadata, archive layout.
 pub fn probes(m: &Measurement, topo: &Topology) -> Value {
     let objects: Vec<Value> = m
@@ -234,6 +253,7 @@ pub fn write(dir: &Path, m: &Measurement, topo: &Topology) -> Result<(), LabErro
     put("ping.json", &each(ping))?;
     put("traceroute.json", &each(traceroute))?;
     put("dns.json", &each(dns))?;
+    put("http.json", &each(http))?;
     put("probes.json", &probes(m, topo))?;
     put("sites.json", &sites(topo))?;
     put(

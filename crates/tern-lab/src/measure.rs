@@ -122,6 +122,8 @@ pub struct ProbeResult {
     pub dns: Dns,
     /// HTTP trace body.
     pub http: Option<String>,
+    /// HTTP status and total time (ms) as curl saw them.
+    pub http_status: Option<(u16, f64)>,
 }
 
 /// One run of `tern lab measure`.
@@ -239,17 +241,41 @@ fn one(
     };
     let trace_site = trace_site(topo, &hops);
     let model_rtt = model_rtt(topo, i, &hops, trace_site.as_deref());
-    let http = if opts.http {
+    let (http, http_status) = if opts.http {
         let url = format!("http://[{target}]/cdn-cgi/trace");
-        netns::output(
+        let out = netns::output(
             "ip",
-            &["netns", "exec", &ns, "curl", "-s", "-g", "-m", "2", &url],
+            &[
+                "netns",
+                "exec",
+                &ns,
+                "curl",
+                "-s",
+                "-g",
+                "-m",
+                "2",
+                "-w",
+                "\n%{http_code} %{time_total}",
+                &url,
+            ],
         )
         .ok()
         .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+        match out.as_deref().and_then(|t| t.rsplit_once('\n')) {
+            Some((body, tail)) => {
+                let mut f = tail.split_whitespace();
+                let code = f.next().and_then(|c| c.parse::<u16>().ok());
+                let secs = f.next().and_then(|c| c.parse::<f64>().ok());
+                (
+                    Some(body.to_owned()),
+                    code.zip(secs).map(|(c, t)| (c, t * 1000.0)),
+                )
+            }
+            None => (None, None),
+        }
     } else {
-        None
+        (None, None)
     };
     let http_site = http.as_deref().and_then(|b| {
         b.lines()
@@ -279,6 +305,7 @@ fn one(
         trace_end,
         dns,
         http,
+        http_status,
     })
 }
 

@@ -185,6 +185,28 @@ fn catchment_failover_prepend_and_clean_down() {
         assert_eq!(site.as_deref(), Some(expected(region)), "{p} in {region}");
     }
 
+    // A real resolver client agrees with the lab's DNS probe.
+    let dig = Command::new("ip")
+        .args(["netns", "exec", &format!("tern-{}-probe-as-1", lab.tag)])
+        .args([
+            "dig",
+            "@2001:db8:c0::1",
+            "-c",
+            "CH",
+            "-t",
+            "TXT",
+            "id.server",
+            "+short",
+        ])
+        .args(["+time=2", "+tries=2"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&dig.stdout).trim(),
+        "\"nrt\"",
+        "{dig:?}"
+    );
+
     // RIPE Atlas output, as tern atlas reads it.
     let out = lab.dir.join("atlas");
     lab.ok(&["lab", "measure", "--out", out.to_str().unwrap()]);
@@ -208,6 +230,8 @@ fn catchment_failover_prepend_and_clean_down() {
     assert!(r0["result"]["abuf"].as_str().unwrap().len() > 20);
     assert_eq!(read("traceroute.json")[0]["destination_ip_responded"], true);
     assert_eq!(read("ping.json")[0]["sent"], 3);
+    let body = read("http.json")[0]["result"][0]["body"].clone();
+    assert!(body.as_str().unwrap().contains("site=ams"), "{body}");
     let probes = read("probes.json");
     assert_eq!(probes["objects"].as_array().unwrap().len(), 6);
     assert!(probes["objects"][0]["latitude"].is_f64());
