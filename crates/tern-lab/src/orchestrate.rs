@@ -84,6 +84,29 @@ pub fn find_program(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The programs of `programs` that cannot be found.
+pub fn missing_programs<'a>(programs: &[&'a str]) -> Vec<&'a str> {
+    programs
+        .iter()
+        .copied()
+        .filter(|p| find_program(p).is_none())
+        .collect()
+}
+
+/// The Debian package that provides a program the lab uses.
+pub fn package_of(program: &str) -> &str {
+    match program.rsplit('/').next().unwrap_or(program) {
+        "ip" | "tc" => "iproute2",
+        "bird" | "birdc" => "bird2",
+        "ping" => "iputils-ping",
+        "traceroute" => "traceroute",
+        "curl" => "curl",
+        "dig" => "dnsutils",
+        "sysctl" | "kill" => "procps",
+        _ => program,
+    }
+}
+
 /// Checks root and programs; the error lists everything missing at once.
 pub fn prerequisites(programs: &[&str]) -> Result<(), LabError> {
     let mut missing = Vec::new();
@@ -98,19 +121,8 @@ pub fn prerequisites(programs: &[&str]) -> Result<(), LabError> {
     if euid != Some(0) {
         missing.push("root (network namespaces need CAP_NET_ADMIN: run as root)".to_owned());
     }
-    for p in programs {
-        if find_program(p).is_none() {
-            let pkg = match *p {
-                "ip" | "tc" => "iproute2",
-                "bird" | "birdc" => "bird2",
-                "ping" => "iputils-ping",
-                "traceroute" => "traceroute",
-                "curl" => "curl",
-                "sysctl" | "kill" => "procps",
-                _ => p,
-            };
-            missing.push(format!("{p} (Debian package {pkg})"));
-        }
+    for p in missing_programs(programs) {
+        missing.push(format!("{p} (Debian package {})", package_of(p)));
     }
     if missing.is_empty() {
         Ok(())

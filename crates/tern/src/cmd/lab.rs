@@ -119,6 +119,9 @@ enum Command {
         /// Keep the lab running at the end.
         #[arg(long)]
         keep: bool,
+        /// Do not install missing Debian packages (bird2, iproute2, …) with apt-get.
+        #[arg(long)]
+        no_install: bool,
     },
     /// (internal) The whoami endpoints of a site, run inside its namespace.
     #[command(hide = true)]
@@ -317,7 +320,13 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
             state_dir,
             out,
             keep,
-        } => demo(&state_dir, out.as_deref(), keep),
+            no_install,
+        } => {
+            if !no_install {
+                install_missing()?;
+            }
+            demo(&state_dir, out.as_deref(), keep)
+        }
         Command::Serve {
             site,
             code,
@@ -354,6 +363,39 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
             Ok(Exit::Ok)
         }
     }
+}
+
+/// On Debian, as root: `apt-get install` the packages of missing programs (the demo is the
+/// README's first command on a fresh machine).
+fn install_missing() -> anyhow::Result<()> {
+    let mut programs = orchestrate::UP_PROGRAMS.to_vec();
+    programs.extend_from_slice(orchestrate::MEASURE_PROGRAMS);
+    programs.push("bird");
+    let missing = orchestrate::missing_programs(&programs);
+    if missing.is_empty() || orchestrate::find_program("apt-get").is_none() {
+        return Ok(());
+    }
+    let mut pkgs: Vec<&str> = missing.iter().map(|p| orchestrate::package_of(p)).collect();
+    pkgs.sort();
+    pkgs.dedup();
+    println!("== 0. installing {} with apt-get", pkgs.join(" "));
+    let install = |update: bool| -> anyhow::Result<bool> {
+        if update {
+            std::process::Command::new("apt-get")
+                .args(["update", "-q"])
+                .status()?;
+        }
+        Ok(std::process::Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&pkgs)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()?
+            .success())
+    };
+    if !install(false)? && !install(true)? {
+        anyhow::bail!("apt-get could not install {}", pkgs.join(" "));
+    }
+    Ok(())
 }
 
 fn options() -> anyhow::Result<measure::Options> {
