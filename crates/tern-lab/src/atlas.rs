@@ -268,6 +268,109 @@ pub fn write(dir: &Path, m: &Measurement, topo: &Topology) -> Result<(), LabErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::measure::{Dns, Hop, Ping};
+
+    fn sample() -> Measurement {
+        let q = crate::dns::query(0x0102, "id.server", 16, 3);
+        let pq = crate::dns::parse_query(&q).unwrap();
+        let a = crate::dns::answer(&q, &pq, Some("ams"), 0);
+        Measurement {
+            tag: "t".into(),
+            target: "2001:db8:c0::1".parse().unwrap(),
+            timestamp: 1_700_000_000,
+            results: vec![ProbeResult {
+                probe: "probe-eu-1".into(),
+                prb_id: 1001,
+                region: tern_model::raw::Region::Europe,
+                city: "London".into(),
+                country: "GB".into(),
+                lat: 51.51,
+                lon: -0.13,
+                asn: 65101,
+                addr: "3fff:100:1:1::2".parse().unwrap(),
+                timestamp: 1_700_000_000,
+                site: Some("ams".into()),
+                dns_site: Some("ams".into()),
+                http_site: None,
+                trace_site: Some("ams".into()),
+                ping: Ping {
+                    sent: 3,
+                    rtts: vec![Some(1.5), None, Some(0.5)],
+                },
+                hops: vec![
+                    Hop {
+                        hop: 1,
+                        from: Some("3fff:100:1:1::1".parse().unwrap()),
+                        rtt: Some(0.1),
+                    },
+                    Hop {
+                        hop: 2,
+                        from: None,
+                        rtt: None,
+                    },
+                    Hop {
+                        hop: 3,
+                        from: Some("2001:db8:c0::1".parse().unwrap()),
+                        rtt: Some(0.3),
+                    },
+                ],
+                model_rtt: Some(14.0),
+                trace_end: 1_700_000_002,
+                dns: Dns {
+                    rt: Some(0.25),
+                    abuf: Some(hex(&a)),
+                    txt: vec!["ams".into()],
+                    rcode: Some(0),
+                    sent: None,
+                    error: None,
+                },
+                http: None,
+                http_status: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn results_have_the_atlas_fields() {
+        let m = sample();
+        let r = &m.results[0];
+        let p = ping(&m, r);
+        assert_eq!(
+            (p["type"].as_str(), p["af"].as_u64()),
+            (Some("ping"), Some(6))
+        );
+        assert_eq!((p["sent"].as_u64(), p["rcvd"].as_u64()), (Some(3), Some(2)));
+        assert_eq!(
+            (p["min"].as_f64(), p["max"].as_f64()),
+            (Some(0.5), Some(1.5))
+        );
+        assert_eq!(p["result"][1]["x"], "*");
+        let t = traceroute(&m, r);
+        assert_eq!(t["destination_ip_responded"], true);
+        assert_eq!(t["result"][1]["result"][0]["x"], "*");
+        assert_eq!(t["result"][2]["result"][0]["from"], "2001:db8:c0::1");
+        let d = dns(&m, r);
+        for k in [
+            "msm_id",
+            "prb_id",
+            "timestamp",
+            "af",
+            "dst_addr",
+            "from",
+            "proto",
+        ] {
+            assert!(!d[k].is_null(), "{k}");
+        }
+        assert_eq!(
+            (d["result"]["ID"].as_u64(), d["result"]["ANCOUNT"].as_u64()),
+            (Some(0x0102), Some(1))
+        );
+        // abuf decodes back to the wire answer naming the site.
+        let b64 = d["result"]["abuf"].as_str().unwrap();
+        assert_eq!(b64, base64(&unhex(r.dns.abuf.as_deref().unwrap()).unwrap()));
+        let h = http(&m, r);
+        assert_eq!(h["result"][0]["err"], "no answer");
+    }
 
     #[test]
     fn base64_matches_rfc4648_vectors() {
