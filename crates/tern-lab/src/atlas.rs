@@ -4,6 +4,7 @@
 //! Files written to the output directory:
 //! - `ping.json`, `traceroute.json`, `dns.json`, `http.json`: JSON arrays of results (firmware
 //!   layout 5000; DNS with the raw answer base64-encoded in `abuf`; HTTP with the trace body);
+//!   ping and DNS also over IPv4 (`af` 4) when the lab has an IPv4 anycast address;
 //! - `probes.json`: probe metadata in the daily-archive layout `{"meta":…,"objects":[…]}`;
 //! - `sites.json`: site hints for `tern atlas` (id, IATA code, location, unicast prefixes,
 //!   the provider router addresses that precede each site in a traceroute);
@@ -74,6 +75,33 @@ fn common(m: &Measurement, r: &ProbeResult, kind: &str, msm: u64, name: &str) ->
         "dst_addr": m.target.to_string(), "dst_name": m.target.to_string(),
         "src_addr": r.addr.to_string(), "from": r.addr.to_string(),
     })
+}
+
+/// The same result over IPv4: the probe's and the target's IPv4 addresses, `af` 4, and the
+/// IPv4 ping and DNS in place of the IPv6 ones. `None` when the lab has no IPv4.
+fn as_v4(m: &Measurement, r: &ProbeResult) -> Option<(Measurement, ProbeResult)> {
+    m.target4?;
+    r.addr4?;
+    let mut r4 = r.clone();
+    r4.ping = r.ping4.clone()?;
+    r4.dns = r.dns4.clone()?;
+    r4.hops.clear();
+    let m4 = Measurement {
+        results: Vec::new(),
+        ..m.clone()
+    };
+    Some((m4, r4))
+}
+
+fn v4_fields(v: Value, m: &Measurement, r: &ProbeResult) -> Value {
+    match (m.target4, r.addr4) {
+        (Some(t), Some(a)) => merge(
+            v,
+            json!({ "af": 4, "dst_addr": t.to_string(), "dst_name": t.to_string(),
+                    "src_addr": a.to_string(), "from": a.to_string() }),
+        ),
+        _ => v,
+    }
 }
 
 fn merge(mut a: Value, b: Value) -> Value {
@@ -204,13 +232,24 @@ pub fn probes(m: &Measurement, topo: &Topology) -> Value {
                 .find(|n| n.prefix.is_some_and(|p| p.contains_addr(&r.addr.into())))
                 .and_then(|n| n.prefix)
                 .map(|p| p.to_string());
+            let prefix4 = r.addr4.and_then(|a| {
+                topo.nodes
+                    .iter()
+                    .find_map(|n| n.prefix4.filter(|p| p.contains_addr(&a.into())))
+                    .map(|p| p.to_string())
+            });
+            let mut tags = vec!["system-ipv6-works", "tern-lab"];
+            if r.addr4.is_some() {
+                tags.push("system-ipv4-works");
+            }
             json!({
                 "id": r.prb_id, "type": "Probe", "country_code": r.country,
                 "latitude": r.lat, "longitude": r.lon,
-                "asn_v4": null, "asn_v6": r.asn, "prefix_v4": null, "prefix_v6": prefix,
-                "address_v4": null, "address_v6": r.addr.to_string(),
+                "asn_v4": r.addr4.map(|_| r.asn), "asn_v6": r.asn,
+                "prefix_v4": prefix4, "prefix_v6": prefix,
+                "address_v4": r.addr4.map(|a| a.to_string()), "address_v6": r.addr.to_string(),
                 "status": 1, "status_name": "Connected", "is_anchor": false, "is_public": true,
-                "tags": ["system-ipv6-works", "tern-lab"],
+                "tags": tags,
                 "description": format!("tern lab {} ({})", r.probe, r.city),
             })
         })
@@ -247,13 +286,20 @@ pub fn write(dir: &Path, m: &Measurement, topo: &Topology) -> Result<(), LabErro
         })?;
         std::fs::write(&p, text + "\n").map_err(|e| LabError::io(&p, e))
     };
-    let each = |f: fn(&Measurement, &ProbeResult) -> Value| -> Value {
-        Value::Array(m.results.iter().map(|r| f(m, r)).collect())
+    let each = |f: fn(&Measurement, &ProbeResult) -> Value, v4: bool| -> Value {
+        let mut v: Vec<Value> = m.results.iter().map(|r| f(m, r)).collect();
+        if v4 {
+            v.extend(m.results.iter().filter_map(|r| {
+                let (m4, r4) = as_v4(m, r)?;
+                Some(v4_fields(f(&m4, &r4), m, r))
+            }));
+        }
+        Value::Array(v)
     };
-    put("ping.json", &each(ping))?;
-    put("traceroute.json", &each(traceroute))?;
-    put("dns.json", &each(dns))?;
-    put("http.json", &each(http))?;
+    put("ping.json", &each(ping, true))?;
+    put("traceroute.json", &each(traceroute, false))?;
+    put("dns.json", &each(dns, true))?;
+    put("http.json", &each(http, false))?;
     put("probes.json", &probes(m, topo))?;
     put("sites.json", &sites(topo))?;
     put(
@@ -277,6 +323,7 @@ mod tests {
         Measurement {
             tag: "t".into(),
             target: "2001:db8:c0::1".parse().unwrap(),
+            target4: None,
             timestamp: 1_700_000_000,
             results: vec![ProbeResult {
                 probe: "probe-eu-1".into(),
@@ -326,6 +373,9 @@ mod tests {
                 },
                 http: None,
                 http_status: None,
+                addr4: None,
+                ping4: None,
+                dns4: None,
             }],
         }
     }

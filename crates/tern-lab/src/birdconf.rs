@@ -14,6 +14,7 @@
 //!   no-export, and local-pref, as tern's dictionaries describe them.
 
 use std::fmt::Write as _;
+use std::net::IpAddr;
 use std::path::Path;
 
 use tern_model::provider::{Target, Value};
@@ -51,7 +52,7 @@ pub fn site_network(net: &Network, topo: &Topology) -> Result<Network, LabError>
             .site(site.id.as_str())
             .ok_or_else(|| LabError::NotFound(format!("site {} is not in the lab", site.id)))?;
         site.router_id = topo.nodes[ls.node].router_id;
-        site.upstreams.retain(|u| u.afi() == Afi::Ipv6);
+        site.upstreams.retain(|u| ls.upstreams.contains(&u.name));
         for u in &mut site.upstreams {
             let key = u
                 .provider
@@ -61,20 +62,37 @@ pub fn site_network(net: &Network, topo: &Topology) -> Result<Network, LabError>
             let p = topo.node(&pname).ok_or_else(|| {
                 LabError::NotFound(format!("provider router {pname} is not in the lab"))
             })?;
-            let (link, _, local, _) = topo
+            let (link, _, _, _) = topo
                 .links_of(ls.node)
                 .into_iter()
                 .find(|(_, _, _, peer)| *peer == p)
                 .ok_or_else(|| {
                     LabError::NotFound(format!("no link from {} to {pname}", site.id))
                 })?;
-            let neighbor = if link.a == ls.node {
-                link.b_addr
-            } else {
-                link.a_addr
+            let ours = link.a == ls.node;
+            let (local, neighbor): (IpAddr, IpAddr) = match u.afi() {
+                Afi::Ipv6 => {
+                    let (a, b) = (link.a_addr.into(), link.b_addr.into());
+                    if ours { (a, b) } else { (b, a) }
+                }
+                Afi::Ipv4 => match (link.a_addr4, link.b_addr4) {
+                    (Some(a), Some(b)) => {
+                        if ours {
+                            (a.into(), b.into())
+                        } else {
+                            (b.into(), a.into())
+                        }
+                    }
+                    _ => {
+                        return Err(LabError::NotFound(format!(
+                            "the link from {} to {pname} has no IPv4 addresses",
+                            site.id
+                        )));
+                    }
+                },
             };
-            u.neighbor = neighbor.into();
-            u.source = Some(local.into());
+            u.neighbor = neighbor;
+            u.source = Some(local);
             u.remote_as = Asn(topo.nodes[p].asn.unwrap_or(0));
             u.multihop = None;
             u.host_route = None;
@@ -126,27 +144,46 @@ pub fn router(
     let _ = writeln!(o, "log \"{}\" all;", log.display());
     let _ = writeln!(o, "router id {};\n", n.router_id);
     let _ = writeln!(o, "protocol device {{\n  scan time 10;\n}}\n");
-    let _ = writeln!(
-        o,
-        "protocol kernel {{\n  ipv6 {{\n    import none;\n    export where source = RTS_BGP;\n  }};\n}}\n"
-    );
-    if let Some(p) = n.prefix {
+    for v in [6, 4] {
         let _ = writeln!(
             o,
-            "protocol static own6 {{\n  ipv6;\n  route {p} unreachable;\n}}\n"
+            "protocol kernel kernel{v} {{\n  ipv{v} {{\n    import none;\n    export where source = RTS_BGP;\n  }};\n}}\n"
         );
     }
-    let dict = n.dictionary.as_deref().and_then(|d| providers.find(d));
-    for (link, _, local, peer_i) in topo.links_of(i) {
-        if link.kind == LinkKind::Access {
-            continue;
+    for (v, p) in [(6, n.prefix), (4, n.prefix4)] {
+        if let Some(p) = p {
+            let _ = writeln!(
+                o,
+                "protocol static own{v} {{\n  ipv{v};\n  route {p} unreachable;\n}}\n"
+            );
         }
-        let peer = &topo.nodes[peer_i];
+    }
+    let dict = n.dictionary.as_deref().and_then(|d| providers.find(d));
+    let mut sessions = Vec::new();
+    for (link, _, local, peer_i) in topo.links_of(i) {
         let peer_addr = if link.a == i {
             link.b_addr
         } else {
             link.a_addr
         };
+        sessions.push((
+            link,
+            Afi::Ipv6,
+            IpAddr::from(local),
+            IpAddr::from(peer_addr),
+            peer_i,
+        ));
+        if let (Some(a), Some(b)) = (link.a_addr4, link.b_addr4) {
+            let (l4, p4) = if link.a == i { (a, b) } else { (b, a) };
+            sessions.push((link, Afi::Ipv4, l4.into(), p4.into(), peer_i));
+        }
+    }
+    for (link, afi, local, peer_addr, peer_i) in sessions {
+        if link.kind == LinkKind::Access {
+            continue;
+        }
+        let peer = &topo.nodes[peer_i];
+        let v = if afi == Afi::Ipv6 { 6 } else { 4 };
         // What the peer is to us.
         let rel = match link.kind {
             LinkKind::Transit if link.b == i => Rel::Customer,
@@ -155,12 +192,17 @@ pub fn router(
             LinkKind::Internal => Rel::Internal,
             LinkKind::Access => continue,
         };
-        let proto = format!("n_{}", ident(&peer.name));
+        let proto = match afi {
+            Afi::Ipv6 => format!("n_{}", ident(&peer.name)),
+            Afi::Ipv4 => format!("n_{}_4", ident(&peer.name)),
+        };
         // Import.
         let _ = writeln!(o, "filter {proto}_in {{");
         if rel == Rel::Customer {
-            let allowed = customer_prefixes(topo, peer_i, net);
-            if !allowed.is_empty() {
+            let allowed = customer_prefixes(topo, peer_i, net, afi);
+            if allowed.is_empty() && peer.kind == NodeKind::Site {
+                let _ = writeln!(o, "  reject; # the site announces no such prefix");
+            } else if !allowed.is_empty() {
                 let _ = writeln!(o, "  if net !~ [ {} ] then reject;", allowed.join(", "));
             }
         }
@@ -215,7 +257,7 @@ pub fn router(
             o,
             "  connect delay time 1;\n  connect retry time 2;\n  error wait time 1, 4;"
         );
-        let _ = writeln!(o, "  ipv6 {{");
+        let _ = writeln!(o, "  ipv{v} {{");
         if rel == Rel::Internal {
             let _ = writeln!(o, "    next hop self;\n    gateway direct;");
         }
@@ -282,16 +324,19 @@ fn matches(v: &Value) -> String {
 
 /// The prefixes a customer may announce: a site's IPv6 prefixes, an eyeball's own /48; empty
 /// (anything) for routers that pass their own customers' routes on.
-fn customer_prefixes(topo: &Topology, i: usize, net: &Network) -> Vec<String> {
+fn customer_prefixes(topo: &Topology, i: usize, net: &Network, afi: Afi) -> Vec<String> {
     let n = &topo.nodes[i];
     match n.kind {
         NodeKind::Site => net
             .sites
             .iter()
             .find(|s| Some(s.id.as_str()) == n.site.as_deref())
-            .map(|s| s.announces_of(Afi::Ipv6).map(|p| p.to_string()).collect())
+            .map(|s| s.announces_of(afi).map(|p| p.to_string()).collect())
             .unwrap_or_default(),
-        NodeKind::Eyeball => n.prefix.iter().map(|p| p.to_string()).collect(),
+        NodeKind::Eyeball => match afi {
+            Afi::Ipv6 => n.prefix.iter().map(|p| p.to_string()).collect(),
+            Afi::Ipv4 => n.prefix4.iter().map(|p| p.to_string()).collect(),
+        },
         _ => Vec::new(),
     }
 }

@@ -1,7 +1,7 @@
 //! Processes inside lab namespaces: BIRD daemons (started, controlled with `birdc`, stopped) and
 //! the lab's whoami endpoints. Their pids go into the lab state ([`crate::state`]).
 
-use std::net::Ipv6Addr;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -140,7 +140,7 @@ pub fn start_whoami(
     exe: &Path,
     site: &str,
     code: Option<&str>,
-    addrs: &[Ipv6Addr],
+    addrs: &[IpAddr],
 ) -> Result<u32, LabError> {
     use std::os::unix::process::CommandExt;
     let logp = state.dir.join(format!("{node}-whoami.log"));

@@ -7,7 +7,7 @@
 //! traceroute (the hop before the target belongs to a site's provider router).
 
 use std::collections::BTreeMap;
-use std::net::Ipv6Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -42,6 +42,13 @@ pub struct Ping {
     pub sent: u32,
     /// Per request: RTT in ms, or `None` (timeout).
     pub rtts: Vec<Option<f64>>,
+}
+
+impl ProbeResult {
+    /// The site the IPv4 DNS answer names.
+    pub fn site4(&self) -> Option<&str> {
+        self.dns4.as_ref()?.txt.first().map(String::as_str)
+    }
 }
 
 impl Ping {
@@ -124,6 +131,12 @@ pub struct ProbeResult {
     pub http: Option<String>,
     /// HTTP status and total time (ms) as curl saw them.
     pub http_status: Option<(u16, f64)>,
+    /// The probe's IPv4 address (when the lab has IPv4).
+    pub addr4: Option<Ipv4Addr>,
+    /// Ping of the IPv4 anycast address.
+    pub ping4: Option<Ping>,
+    /// DNS CHAOS over IPv4.
+    pub dns4: Option<Dns>,
 }
 
 /// One run of `tern lab measure`.
@@ -133,6 +146,8 @@ pub struct Measurement {
     pub tag: String,
     /// Target.
     pub target: Ipv6Addr,
+    /// IPv4 target.
+    pub target4: Option<Ipv4Addr>,
     /// Unix seconds at start.
     pub timestamp: u64,
     /// Per probe, in topology order.
@@ -182,6 +197,7 @@ pub fn measure(st: &LabState, opts: &Options) -> Result<Measurement, LabError> {
     Ok(Measurement {
         tag: st.tag.clone(),
         target: topo.target,
+        target4: topo.target4,
         timestamp,
         results,
     })
@@ -200,17 +216,14 @@ fn one(
     let timestamp = now();
     let dns = dns_probe(&ns, &opts.exe, topo.target, Duration::from_secs(1));
     let dns_site = dns.txt.first().cloned();
-    let ping = if opts.pings > 0 {
-        let c = opts.pings.to_string();
-        let out = netns::output(
-            "ip",
-            &[
-                "netns", "exec", &ns, "ping", "-6", "-n", "-c", &c, "-i", "0.2", "-W", "1", &target,
-            ],
-        )?;
-        parse_ping(&String::from_utf8_lossy(&out.stdout), opts.pings)
-    } else {
-        Ping::default()
+    let ping6 = ping(&ns, &target, opts.pings)?;
+    let addr4 = n.addrs4.first().copied();
+    let (ping4, dns4) = match (topo.target4, addr4) {
+        (Some(t4), Some(_)) => (
+            Some(ping(&ns, &t4.to_string(), opts.pings)?),
+            Some(dns_probe(&ns, &opts.exe, t4, Duration::from_secs(1))),
+        ),
+        _ => (None, None),
     };
     let (hops, trace_end) = if opts.traceroute {
         let out = netns::output(
@@ -299,13 +312,16 @@ fn one(
         dns_site,
         http_site,
         trace_site,
-        ping,
+        ping: ping6,
         hops,
         model_rtt,
         trace_end,
         dns,
         http,
         http_status,
+        addr4,
+        ping4,
+        dns4,
     })
 }
 
@@ -326,6 +342,22 @@ fn model_rtt(topo: &Topology, probe: usize, hops: &[Hop], site: Option<&str>) ->
         .map(|d| (d * 2.0 * 10.0).round() / 10.0)
 }
 
+/// `ping` inside the namespace (family from the address).
+fn ping(ns: &str, target: &str, count: u32) -> Result<Ping, LabError> {
+    if count == 0 {
+        return Ok(Ping::default());
+    }
+    let c = count.to_string();
+    let af = if target.contains(':') { "-6" } else { "-4" };
+    let out = netns::output(
+        "ip",
+        &[
+            "netns", "exec", ns, "ping", af, "-n", "-c", &c, "-i", "0.2", "-W", "1", target,
+        ],
+    )?;
+    Ok(parse_ping(&String::from_utf8_lossy(&out.stdout), count))
+}
+
 /// The AS of the eyeball a probe hangs off.
 fn eyeball_asn(topo: &Topology, probe: usize) -> u32 {
     topo.links_of(probe)
@@ -342,7 +374,8 @@ fn trace_site(topo: &Topology, hops: &[Hop]) -> Option<String> {
 }
 
 /// The DNS CHAOS probe: `tern lab dns-query` inside the probe's namespace.
-fn dns_probe(ns: &str, exe: &Path, target: Ipv6Addr, timeout: Duration) -> Dns {
+fn dns_probe(ns: &str, exe: &Path, target: impl Into<IpAddr>, timeout: Duration) -> Dns {
+    let target: IpAddr = target.into();
     let t = target.to_string();
     let ms = timeout.as_millis().to_string();
     let out = netns::command(ns, exe)

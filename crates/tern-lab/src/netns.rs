@@ -82,6 +82,10 @@ pub fn add(ns: &str) -> Result<(), LabError> {
             "net.ipv6.conf.default.accept_ra=0",
             "net.ipv6.conf.all.accept_ra=0",
             "net.ipv6.icmp.ratelimit=0",
+            "net.ipv4.ip_forward=1",
+            "net.ipv4.conf.all.rp_filter=0",
+            "net.ipv4.conf.default.rp_filter=0",
+            "net.ipv4.icmp_ratelimit=0",
         ],
     )?;
     run("ip", &["-n", ns, "link", "set", "lo", "up"])?;
@@ -129,6 +133,22 @@ pub fn addr(ns: &str, dev: &str, addr: Ipv6Addr, plen: u8) -> Result<(), LabErro
     run(
         "ip",
         &["-n", ns, "-6", "addr", "add", &a, "dev", dev, "nodad"],
+    )
+    .map(|_| ())
+}
+
+/// Adds an IPv4 address.
+pub fn addr4(ns: &str, dev: &str, addr: std::net::Ipv4Addr, plen: u8) -> Result<(), LabError> {
+    let a = format!("{addr}/{plen}");
+    run("ip", &["-n", ns, "-4", "addr", "add", &a, "dev", dev]).map(|_| ())
+}
+
+/// The IPv4 default route of a namespace, towards a lab router.
+pub fn default_route4(ns: &str, via: std::net::Ipv4Addr) -> Result<(), LabError> {
+    let v = via.to_string();
+    run(
+        "ip",
+        &["-n", ns, "-4", "route", "replace", "default", "via", &v],
     )
     .map(|_| ())
 }

@@ -210,6 +210,10 @@ fn build(st: &mut LabState, loaded: &Loaded, opts: &UpOptions) -> Result<(), Lab
         netns::veth(&na, &l.a_if, &nb, &l.b_if)?;
         netns::addr(&na, &l.a_if, l.a_addr, l.plen)?;
         netns::addr(&nb, &l.b_if, l.b_addr, l.plen)?;
+        if let (Some(a4), Some(b4)) = (l.a_addr4, l.b_addr4) {
+            netns::addr4(&na, &l.a_if, a4, l.plen4)?;
+            netns::addr4(&nb, &l.b_if, b4, l.plen4)?;
+        }
         if netem {
             netem =
                 netns::netem(&na, &l.a_if, l.delay_ms)? && netns::netem(&nb, &l.b_if, l.delay_ms)?;
@@ -225,15 +229,12 @@ fn build(st: &mut LabState, loaded: &Loaded, opts: &UpOptions) -> Result<(), Lab
                 for a in &n.addrs {
                     netns::addr(&ns, "lo", *a, 128)?;
                 }
-                if let Some(gw) = first_gateway(&topo, i, LinkKind::Transit) {
-                    netns::default_route(&ns, gw)?;
+                for a in &n.addrs4 {
+                    netns::addr4(&ns, "lo", *a, 32)?;
                 }
+                gateways(&ns, &topo, i, LinkKind::Transit)?;
             }
-            NodeKind::Probe => {
-                if let Some(gw) = first_gateway(&topo, i, LinkKind::Access) {
-                    netns::default_route(&ns, gw)?;
-                }
-            }
+            NodeKind::Probe => gateways(&ns, &topo, i, LinkKind::Access)?,
             _ => {}
         }
     }
@@ -271,12 +272,17 @@ fn build(st: &mut LabState, loaded: &Loaded, opts: &UpOptions) -> Result<(), Lab
     wait_converged(st, opts.converge)
 }
 
-/// The lab-side address of the first link of `kind` at node `i` (a default gateway).
-fn first_gateway(topo: &Topology, i: usize, kind: LinkKind) -> Option<Ipv6Addr> {
-    topo.links_of(i)
-        .into_iter()
-        .find(|(l, ..)| l.kind == kind)
-        .map(|(l, ..)| if l.a == i { l.b_addr } else { l.a_addr })
+/// Default routes of node `i` towards the other end of its first link of `kind`.
+fn gateways(ns: &str, topo: &Topology, i: usize, kind: LinkKind) -> Result<(), LabError> {
+    let Some((l, ..)) = topo.links_of(i).into_iter().find(|(l, ..)| l.kind == kind) else {
+        return Ok(());
+    };
+    let ours = l.a == i;
+    netns::default_route(ns, if ours { l.b_addr } else { l.a_addr })?;
+    if let Some(gw) = if ours { l.b_addr4 } else { l.a_addr4 } {
+        netns::default_route4(ns, gw)?;
+    }
+    Ok(())
 }
 
 /// Waits until every BGP session is Established (those of failed sites excepted) and every
@@ -284,7 +290,8 @@ fn first_gateway(topo: &Topology, i: usize, kind: LinkKind) -> Option<Ipv6Addr> 
 pub fn wait_converged(st: &LabState, timeout: Duration) -> Result<(), LabError> {
     let topo = st.topo()?;
     let t = Instant::now();
-    let target = topo.target.to_string();
+    let mut targets = vec![topo.target.to_string()];
+    targets.extend(topo.target4.map(|t| t.to_string()));
     loop {
         let mut pending = Vec::new();
         for n in &topo.nodes {
@@ -303,10 +310,12 @@ pub fn wait_converged(st: &LabState, timeout: Duration) -> Result<(), LabError> 
         if pending.is_empty() {
             for i in topo.of_kind(NodeKind::Eyeball) {
                 let name = &topo.nodes[i].name;
-                let r =
-                    daemon::birdc(st, name, &["show", "route", "for", &target]).unwrap_or_default();
-                if !r.contains("via") {
-                    pending.push(format!("{name}: no route to {target}"));
+                for target in &targets {
+                    let r = daemon::birdc(st, name, &["show", "route", "for", target])
+                        .unwrap_or_default();
+                    if !r.contains("via") {
+                        pending.push(format!("{name}: no route to {target}"));
+                    }
                 }
             }
         }

@@ -64,8 +64,13 @@ impl SpeakerKind {
                 let node = &topo.nodes[ls.node];
                 let conf = birdconf::site(lab_net, site, &daemon::log_path(state, site))?;
                 let mut procs = Vec::new();
-                let pid =
-                    daemon::start_whoami(state, site, exe, site, ls.code.as_deref(), &node.addrs)?;
+                let addrs: Vec<std::net::IpAddr> = node
+                    .addrs
+                    .iter()
+                    .map(|a| (*a).into())
+                    .chain(node.addrs4.iter().map(|a| (*a).into()))
+                    .collect();
+                let pid = daemon::start_whoami(state, site, exe, site, ls.code.as_deref(), &addrs)?;
                 procs.push(Proc {
                     node: site.to_owned(),
                     kind: ProcKind::Whoami,

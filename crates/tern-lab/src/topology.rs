@@ -17,11 +17,12 @@
 //! communities of tern's provider dictionaries (which name real ASes) are honoured in the lab.
 //!
 //! Addresses are documentation prefixes only: link networks are `3fff:0:0:<link>::/64`
-//! (`::1` on the customer/first side, `::2` on the other), eyeball `n` announces
-//! `3fff:100:<n>::/48` and its probe is `3fff:100:<n>:1::2`. Router ids are `198.51.100.<i+1>`
-//! in node order (sites by name, their providers, carriers region by region, eyeballs), which
-//! fixes BIRD's last tie-break (lowest router id) and so makes catchments reproducible.
-//! Only IPv6 is emulated: IPv4 sessions of tern.toml are left out (and listed).
+//! (`::1` on the customer/first side, `::2` on the other) and a /31 of `198.51.100.0/24`
+//! (128 of them; a bigger lab runs IPv6 only and lists the IPv4 sessions it left out), eyeball
+//! `n` announces `3fff:100:<n>::/48` and `203.0.113.<8(n-1)>/29`, its probe is
+//! `3fff:100:<n>:1::2` and `.2` of the /29. Router ids are `198.51.100.<i+1>` in node order
+//! (sites by name, their providers, carriers region by region, eyeballs), which fixes BIRD's
+//! last tie-break (lowest router id) and so makes catchments reproducible.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -89,6 +90,12 @@ pub struct Node {
     pub prefix: Option<Prefix>,
     /// Sites: service addresses (anycast and unicast `::1`s); probes: their address.
     pub addrs: Vec<Ipv6Addr>,
+    /// The same for IPv4 (first host of each IPv4 prefix; a probe's IPv4 address).
+    #[serde(default)]
+    pub addrs4: Vec<Ipv4Addr>,
+    /// Eyeballs: the IPv4 prefix they originate.
+    #[serde(default)]
+    pub prefix4: Option<Prefix>,
 }
 
 /// How the two ends of a link relate (RFC 4271 has no word for it; Gao-Rexford does).
@@ -124,6 +131,15 @@ pub struct Link {
     pub b_addr: Ipv6Addr,
     /// Prefix length of the link network.
     pub plen: u8,
+    /// IPv4 address of `a` (none when the lab has run out of IPv4 link networks).
+    #[serde(default)]
+    pub a_addr4: Option<Ipv4Addr>,
+    /// IPv4 address of `b`.
+    #[serde(default)]
+    pub b_addr4: Option<Ipv4Addr>,
+    /// Prefix length of the IPv4 link network.
+    #[serde(default)]
+    pub plen4: u8,
     /// One-way delay, ms (applied with netem at both ends, when the kernel has it).
     pub delay_ms: f64,
 }
@@ -154,6 +170,10 @@ pub struct Topology {
     pub asn: u32,
     /// The anycast address probes measure.
     pub target: Ipv6Addr,
+    /// The IPv4 anycast address probes also ping and query (first host of the first IPv4
+    /// anycast prefix), if the network has one.
+    #[serde(default)]
+    pub target4: Option<Ipv4Addr>,
     /// Namespaces.
     pub nodes: Vec<Node>,
     /// veth pairs.
@@ -192,6 +212,22 @@ impl Topology {
                 }
             })
             .collect()
+    }
+
+    /// The node that owns an IPv4 address (a link end or a service address).
+    pub fn owner4(&self, addr: Ipv4Addr) -> Option<usize> {
+        self.links
+            .iter()
+            .find_map(|l| {
+                if l.a_addr4 == Some(addr) {
+                    Some(l.a)
+                } else if l.b_addr4 == Some(addr) {
+                    Some(l.b)
+                } else {
+                    None
+                }
+            })
+            .or_else(|| self.nodes.iter().position(|n| n.addrs4.contains(&addr)))
     }
 
     /// The node that owns an address (a link end, a site service address or a probe).
@@ -267,6 +303,7 @@ pub fn design(net: &Network, lab: &RawLab, providers: &Providers) -> Result<Topo
     for s in &net.sites {
         let region = geo::region_of(s.lat, s.lon);
         let addrs: Vec<Ipv6Addr> = s.announces_of(Afi::Ipv6).filter_map(first_host).collect();
+        let addrs4: Vec<Ipv4Addr> = s.announces_of(Afi::Ipv4).filter_map(first_host4).collect();
         let node = b.push(Node {
             name: s.id.to_string(),
             kind: NodeKind::Site,
@@ -284,6 +321,8 @@ pub fn design(net: &Network, lab: &RawLab, providers: &Providers) -> Result<Topo
             site: Some(s.id.to_string()),
             prefix: None,
             addrs,
+            addrs4,
+            prefix4: None,
         });
         let unicast = net
             .prefixes
@@ -306,10 +345,6 @@ pub fn design(net: &Network, lab: &RawLab, providers: &Providers) -> Result<Topo
     let mut site_provider: Vec<(usize, usize)> = Vec::new(); // (site node, provider node)
     for (si, s) in net.sites.iter().enumerate() {
         for u in &s.upstreams {
-            if u.afi() != Afi::Ipv6 {
-                sites[si].dropped.push(u.name.clone());
-                continue;
-            }
             sites[si].upstreams.push(u.name.clone());
             let key = u
                 .provider
@@ -343,12 +378,14 @@ pub fn design(net: &Network, lab: &RawLab, providers: &Providers) -> Result<Topo
                 site: Some(s.id.to_string()),
                 prefix: None,
                 addrs: Vec::new(),
+                addrs4: Vec::new(),
+                prefix4: None,
             });
             site_provider.push((site_node, p));
         }
-        if sites[si].upstreams.is_empty() {
+        if !s.upstreams.iter().any(|u| u.afi() == Afi::Ipv6) {
             return Err(LabError::Design(format!(
-                "site {} has no IPv6 upstream; the lab emulates IPv6 only",
+                "site {} has no IPv6 upstream; the lab measures over IPv6",
                 s.id
             )));
         }
@@ -412,6 +449,8 @@ pub fn design(net: &Network, lab: &RawLab, providers: &Providers) -> Result<Topo
                 site: None,
                 prefix: None,
                 addrs: Vec::new(),
+                addrs4: Vec::new(),
+                prefix4: None,
             }));
         }
         carriers.push(pops);
@@ -443,6 +482,15 @@ pub fn design(net: &Network, lab: &RawLab, providers: &Providers) -> Result<Topo
                 48,
             )
             .map_err(|e| LabError::Design(e.to_string()))?;
+            let prefix4 = (n_eye <= 32)
+                .then(|| {
+                    Prefix::new(
+                        IpAddr::V4(Ipv4Addr::new(203, 0, 113, ((n_eye - 1) * 8) as u8)),
+                        29,
+                    )
+                    .ok()
+                })
+                .flatten();
             let e = b.push(Node {
                 name: format!("eye-{}-{}", geo::short(*r), j + 1),
                 kind: NodeKind::Eyeball,
@@ -455,6 +503,8 @@ pub fn design(net: &Network, lab: &RawLab, providers: &Providers) -> Result<Topo
                 site: None,
                 prefix: Some(prefix),
                 addrs: Vec::new(),
+                addrs4: Vec::new(),
+                prefix4,
             });
             let probe_addr = Ipv6Addr::new(0x3fff, 0x100, n_eye as u16, 1, 0, 0, 0, 2);
             let p = b.push(Node {
@@ -469,6 +519,11 @@ pub fn design(net: &Network, lab: &RawLab, providers: &Providers) -> Result<Topo
                 site: None,
                 prefix: None,
                 addrs: vec![probe_addr],
+                addrs4: prefix4
+                    .and_then(|p| p.as_v4())
+                    .map(|n| vec![Ipv4Addr::from(u32::from(n.network()) + 2)])
+                    .unwrap_or_default(),
+                prefix4: None,
             });
             eyeballs.push((e, p, *r, j));
         }
@@ -531,6 +586,26 @@ pub fn design(net: &Network, lab: &RawLab, providers: &Providers) -> Result<Topo
                 )
             })?,
     };
+    let target4 = net
+        .prefixes
+        .iter()
+        .filter(|p| p.role == Role::Anycast && p.prefix.afi() == Afi::Ipv4)
+        .find_map(|p| first_host4(&p.prefix));
+    if !b.v4 {
+        // Out of IPv4 link networks: the lab runs IPv6 only.
+        for l in &mut b.links {
+            l.a_addr4 = None;
+            l.b_addr4 = None;
+        }
+    }
+    if !b.v4 {
+        for (ls, s) in sites.iter_mut().zip(&net.sites) {
+            let (keep, drop): (Vec<_>, Vec<_>) =
+                s.upstreams.iter().partition(|u| u.afi() == Afi::Ipv6);
+            ls.upstreams = keep.into_iter().map(|u| u.name.clone()).collect();
+            ls.dropped = drop.into_iter().map(|u| u.name.clone()).collect();
+        }
+    }
     for s in &sites {
         if !b.nodes[s.node].addrs.contains(&target) {
             return Err(LabError::Design(format!(
@@ -544,10 +619,20 @@ pub fn design(net: &Network, lab: &RawLab, providers: &Providers) -> Result<Topo
         network: net.name.clone(),
         asn: net.asn.0,
         target,
+        target4: target4.filter(|_| b.v4),
         nodes: b.nodes,
         links: b.links,
         sites,
     })
+}
+
+/// `.1` of an IPv4 prefix.
+fn first_host4(p: &Prefix) -> Option<Ipv4Addr> {
+    let n = p.as_v4()?;
+    if n.prefix_len() > 30 {
+        return None;
+    }
+    Some(Ipv4Addr::from(u32::from(n.network()) | 1))
 }
 
 /// `::1` of an IPv6 prefix (the service address the lab puts on a site).
@@ -559,10 +644,24 @@ fn first_host(p: &Prefix) -> Option<Ipv6Addr> {
     Some(Ipv6Addr::from(u128::from(n.network()) | 1))
 }
 
-#[derive(Default)]
 struct Builder {
     nodes: Vec<Node>,
     links: Vec<Link>,
+    /// IPv4 /31 link networks handed out so far (198.51.100.0/24 holds 128).
+    nets4: u32,
+    /// Every link got an IPv4 network.
+    v4: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder {
+            nodes: Vec::new(),
+            links: Vec::new(),
+            nets4: 0,
+            v4: true,
+        }
+    }
 }
 
 impl Builder {
@@ -608,6 +707,17 @@ impl Builder {
         let k = self.links.len() as u16 + 1;
         let (a_if, b_if) = (self.ifname(a, b), self.ifname(b, a));
         let delay_ms = self.delay(a, b, base);
+        let (a4, b4) = if self.nets4 < 128 {
+            let x = self.nets4 * 2;
+            self.nets4 += 1;
+            (
+                Some(Ipv4Addr::new(198, 51, 100, x as u8)),
+                Some(Ipv4Addr::new(198, 51, 100, x as u8 + 1)),
+            )
+        } else {
+            self.v4 = false;
+            (None, None)
+        };
         self.links.push(Link {
             a,
             b,
@@ -617,6 +727,9 @@ impl Builder {
             a_addr: Ipv6Addr::new(0x3fff, 0, 0, k, 0, 0, 0, 1),
             b_addr: Ipv6Addr::new(0x3fff, 0, 0, k, 0, 0, 0, 2),
             plen: 64,
+            a_addr4: a4,
+            b_addr4: b4,
+            plen4: 31,
             delay_ms,
         });
     }
@@ -626,6 +739,8 @@ impl Builder {
         let a_addr = self.nodes[probe].addrs[0];
         let seg = a_addr.segments();
         let b_addr = Ipv6Addr::new(seg[0], seg[1], seg[2], seg[3], 0, 0, 0, 1);
+        let a_addr4 = self.nodes[probe].addrs4.first().copied();
+        let b_addr4 = a_addr4.map(|a| Ipv4Addr::from(u32::from(a) - 1));
         self.links.push(Link {
             a: probe,
             b: eyeball,
@@ -635,6 +750,9 @@ impl Builder {
             a_addr,
             b_addr,
             plen: 64,
+            a_addr4,
+            b_addr4,
+            plen4: 29,
             delay_ms: base,
         });
     }

@@ -8,7 +8,7 @@
 //! client sends can stop it. The site daemon (tern-edge) replaces it when `tern run` is wired.
 
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::Duration;
 
 use crate::dns;
@@ -26,18 +26,18 @@ pub struct Identity {
 /// Binds HTTP (`http_port`) and DNS (`dns_port`) on every address and serves until killed.
 pub fn serve(
     id: &Identity,
-    addrs: &[Ipv6Addr],
+    addrs: &[IpAddr],
     http_port: u16,
     dns_port: u16,
 ) -> Result<(), LabError> {
     let mut threads = Vec::new();
     for a in addrs {
-        let http = SocketAddr::new(IpAddr::V6(*a), http_port);
+        let http = SocketAddr::new(*a, http_port);
         let l = TcpListener::bind(http).map_err(|e| LabError::Command {
             command: format!("bind tcp {http}"),
             detail: e.to_string(),
         })?;
-        let dnsa = SocketAddr::new(IpAddr::V6(*a), dns_port);
+        let dnsa = SocketAddr::new(*a, dns_port);
         let u = UdpSocket::bind(dnsa).map_err(|e| LabError::Command {
             command: format!("bind udp {dnsa}"),
             detail: e.to_string(),

@@ -77,11 +77,20 @@ fn lab_example_shape() {
 #[test]
 fn only_documentation_addresses_and_private_asns() {
     let doc: Prefix = "3fff::/20".parse().unwrap();
+    let doc4: Vec<Prefix> = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"]
+        .iter()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    let is_doc4 = |a: std::net::Ipv4Addr| doc4.iter().any(|p| p.contains_addr(&a.into()));
     for name in ["lab/tern.toml", "anycast/tern.toml"] {
         let (_, t) = lab(name);
         for l in &t.links {
             for a in [l.a_addr, l.b_addr] {
                 assert!(doc.contains_addr(&a.into()), "{name}: {a}");
+            }
+            for a in [l.a_addr4, l.b_addr4] {
+                let a = a.unwrap();
+                assert!(is_doc4(a), "{name}: {a}");
             }
         }
         for n in &t.nodes {
@@ -91,6 +100,14 @@ fn only_documentation_addresses_and_private_asns() {
             if let Some(p) = n.prefix {
                 assert!(doc.contains(&p), "{name}: {p}");
             }
+            if let Some(p) = n.prefix4 {
+                assert!(doc4.iter().any(|d| d.contains(&p)), "{name}: {p}");
+            }
+            assert!(
+                n.addrs4.iter().all(|a| is_doc4(*a)),
+                "{name}: {:?}",
+                n.addrs4
+            );
             for a in &n.addrs {
                 let ok = doc.contains_addr(&(*a).into())
                     || "2001:db8::/32"
@@ -206,12 +223,24 @@ fn site_configs_point_into_the_lab() {
         .iter()
         .find(|s| s.id.as_str() == "lux")
         .unwrap();
-    // IPv4 sessions are left out; the IPv6 one goes to buyvm-lux over the direct link.
-    assert_eq!(lux.upstreams.len(), 1);
-    let u = &lux.upstreams[0];
+    // Both sessions go to buyvm-lux over the direct link, each in its own family.
+    assert_eq!(lux.upstreams.len(), 2);
     let p = t.node("buyvm-lux").unwrap();
-    assert_eq!(Some(u.remote_as.0), t.nodes[p].asn);
-    assert!(u.multihop.is_none() && u.password.is_none() && u.host_route.is_none());
+    let link = t
+        .links
+        .iter()
+        .find(|l| l.b == p && t.nodes[l.a].name == "lux")
+        .unwrap();
+    for u in &lux.upstreams {
+        assert_eq!(Some(u.remote_as.0), t.nodes[p].asn);
+        assert!(u.multihop.is_none() && u.password.is_none() && u.host_route.is_none());
+        let want: std::net::IpAddr = match u.afi() {
+            tern_types::Afi::Ipv6 => link.b_addr.into(),
+            tern_types::Afi::Ipv4 => link.b_addr4.unwrap().into(),
+        };
+        assert_eq!(u.neighbor, want, "{}", u.name);
+    }
+    let u = lux.upstreams.iter().find(|u| u.name == "buyvm6").unwrap();
     // The compiled traffic engineering is kept: BuyVM's prepend-2x-to-AS174 large community.
     assert!(
         u.export
@@ -221,5 +250,6 @@ fn site_configs_point_into_the_lab() {
         "{:?}",
         u.export
     );
-    assert_eq!(t.site("lux").unwrap().dropped, vec!["buyvm4".to_string()]);
+    assert!(t.site("lux").unwrap().dropped.is_empty());
+    assert_eq!(t.target4, Some("192.0.2.1".parse().unwrap()));
 }

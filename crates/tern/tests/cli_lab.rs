@@ -95,7 +95,11 @@ impl Lab {
             for r in v["results"].as_array().unwrap() {
                 let s = |k: &str| r[k].as_str().map(str::to_owned);
                 let site = s("site");
-                agree &= s("dns_site") == site && s("http_site") == site && s("trace_site") == site;
+                let site4 = r["dns4"]["txt"][0].as_str().map(str::to_owned);
+                agree &= s("dns_site") == site
+                    && s("http_site") == site
+                    && s("trace_site") == site
+                    && site4 == site;
                 m.insert(s("probe").unwrap(), (s("region").unwrap(), site));
             }
             if agree {
@@ -230,6 +234,17 @@ fn catchment_failover_prepend_and_clean_down() {
     assert!(r0["result"]["abuf"].as_str().unwrap().len() > 20);
     assert_eq!(read("traceroute.json")[0]["destination_ip_responded"], true);
     assert_eq!(read("ping.json")[0]["sent"], 3);
+    // IPv4 too: the example also announces 192.0.2.0/24 from every site.
+    let pings = read("ping.json");
+    let v4: Vec<&serde_json::Value> = pings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["af"] == 4)
+        .collect();
+    assert_eq!(v4.len(), 6, "one IPv4 ping per probe");
+    assert_eq!(v4[0]["dst_addr"], "192.0.2.1");
+    assert_eq!(v4[0]["rcvd"], 3);
     let body = read("http.json")[0]["result"][0]["body"].clone();
     assert!(body.as_str().unwrap().contains("site=ams"), "{body}");
     let probes = read("probes.json");

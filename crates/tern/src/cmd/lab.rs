@@ -5,7 +5,7 @@
 //! probe at a client).
 
 use std::collections::BTreeMap;
-use std::net::{Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -131,7 +131,7 @@ enum Command {
         #[arg(long)]
         code: Option<String>,
         #[arg(long, required = true)]
-        addr: Vec<Ipv6Addr>,
+        addr: Vec<std::net::IpAddr>,
         #[arg(long, default_value_t = 80)]
         http_port: u16,
         #[arg(long, default_value_t = 53)]
@@ -141,7 +141,7 @@ enum Command {
     #[command(hide = true)]
     DnsQuery {
         #[arg(long)]
-        server: Ipv6Addr,
+        server: std::net::IpAddr,
         #[arg(long, default_value_t = 53)]
         port: u16,
         #[arg(long, default_value = "id.server")]
@@ -348,7 +348,7 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
                 .map(|d| d.as_secs_f64())
                 .unwrap_or(0.0);
             let r = dns::chaos(
-                SocketAddr::new(server.into(), port),
+                SocketAddr::new(server, port),
                 &name,
                 Duration::from_millis(timeout_ms),
             );
@@ -428,7 +428,7 @@ fn print_up(st: &LabState, took: Duration) {
     for s in &topo.sites {
         if !s.dropped.is_empty() {
             println!(
-                "  site {}: IPv4 sessions {} left out (the lab is IPv6 only)",
+                "  site {}: IPv4 sessions {} left out (more than 128 links: the lab runs IPv6 only)",
                 s.id,
                 s.dropped.join(", ")
             );
@@ -448,15 +448,29 @@ fn print_up(st: &LabState, took: Duration) {
 }
 
 fn print_measurement(m: &Measurement) {
-    println!("from every probe to {}:", m.target);
     println!(
-        "{:<12} {:<10} {:<7} {:<7} {:<7} {:<7} {:>8} {:>8} hops",
-        "probe", "city", "site", "dns", "http", "trace", "rtt ms", "model"
+        "from every probe to {}{}:",
+        m.target,
+        m.target4.map(|t| format!(" and {t}")).unwrap_or_default()
+    );
+    println!(
+        "{:<12} {:<10} {:<7} {:<7} {:<7} {:<7} {:>8} {:>8} {:>4} {:<7} {:>8}",
+        "probe",
+        "city",
+        "site",
+        "dns",
+        "http",
+        "trace",
+        "rtt ms",
+        "model",
+        "hops",
+        "v4 site",
+        "v4 rtt"
     );
     let d = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
     for r in &m.results {
         println!(
-            "{:<12} {:<10} {:<7} {:<7} {:<7} {:<7} {:>8} {:>8} {}",
+            "{:<12} {:<10} {:<7} {:<7} {:<7} {:<7} {:>8} {:>8} {:>4} {:<7} {:>8}",
             r.probe,
             r.city,
             d(&r.site),
@@ -470,7 +484,13 @@ fn print_measurement(m: &Measurement) {
             r.model_rtt
                 .map(|x| format!("{x:.1}"))
                 .unwrap_or_else(|| "-".into()),
-            r.hops.len()
+            r.hops.len(),
+            r.site4().unwrap_or("-"),
+            r.ping4
+                .as_ref()
+                .and_then(|p| p.min())
+                .map(|x| format!("{x:.3}"))
+                .unwrap_or_else(|| "-".into()),
         );
     }
     println!("per region:");
