@@ -16,6 +16,7 @@
 //! - [`whoami`]: the lab's small "which site" endpoints (HTTP `/cdn-cgi/trace`, DNS CHAOS);
 //! - [`dns`]: the minimal DNS wire codec they and the DNS probe share (RFC 1035, RFC 4892);
 //! - [`measure`]: probes from every client namespace (ping, traceroute, DNS, HTTP);
+//! - [`watch`]: failover timing with DNS watchers started before the change;
 //! - [`atlas`]: RIPE Atlas result JSON and probe metadata of a measurement;
 //! - [`orchestrate`]: `up` (transactional), `down`, `status`, `fail`, `heal`, `apply`.
 //!
@@ -38,6 +39,7 @@ pub mod orchestrate;
 pub mod speaker;
 pub mod state;
 pub mod topology;
+pub mod watch;
 pub mod whoami;
 
 pub use error::LabError;

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use tern_model::raw::Region;
@@ -397,93 +397,12 @@ fn dns_probe(ns: &str, exe: &Path, target: impl Into<IpAddr>, timeout: Duration)
     }
 }
 
-/// One DNS-only look at a probe's catchment.
-#[derive(Clone, Debug)]
-pub struct Look {
-    /// The site named, if an answer came.
-    pub site: Option<String>,
-    /// Unix time (s) the query left the probe.
-    pub at: f64,
-}
-
 /// Unix time in seconds, as a float.
 pub fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0)
-}
-
-/// Which site each probe reaches, by DNS only (fast; used to time failovers). `timeout` bounds
-/// each query.
-pub fn catchment(
-    st: &LabState,
-    exe: &Path,
-    timeout: Duration,
-) -> Result<BTreeMap<String, Look>, LabError> {
-    let topo = st.topo()?;
-    let probes: Vec<usize> = topo.of_kind(NodeKind::Probe).collect();
-    Ok(std::thread::scope(|s| {
-        let hs: Vec<_> = probes
-            .iter()
-            .map(|i| {
-                s.spawn(move || {
-                    let name = topo.nodes[*i].name.clone();
-                    let started = unix_now();
-                    let d = dns_probe(&st.ns(&name), exe, topo.target, timeout);
-                    (
-                        name,
-                        Look {
-                            site: d.txt.first().cloned(),
-                            at: d.sent.unwrap_or(started),
-                        },
-                    )
-                })
-            })
-            .collect();
-        hs.into_iter().filter_map(|h| h.join().ok()).collect()
-    }))
-}
-
-/// Polls [`catchment`] until every probe satisfies `want(probe, site)`, or `timeout` passes.
-/// Returns the time from `start` (Unix seconds, see [`unix_now`]) until the last probe's first satisfying answer (measured
-/// to when that query left the probe, so a lost query or process start-up adds nothing), and
-/// the last catchment.
-pub fn wait_for(
-    st: &LabState,
-    exe: &Path,
-    start: f64,
-    timeout: Duration,
-    want: &dyn Fn(&str, Option<&str>) -> bool,
-) -> Result<(Duration, BTreeMap<String, Option<String>>), LabError> {
-    let t = Instant::now();
-    let t0 = start;
-    let mut since: BTreeMap<String, Duration> = BTreeMap::new();
-    loop {
-        let c = catchment(st, exe, Duration::from_millis(250))?;
-        for (p, look) in &c {
-            if want(p, look.site.as_deref()) {
-                since
-                    .entry(p.clone())
-                    .or_insert_with(|| Duration::from_secs_f64((look.at - t0).max(0.0)));
-            } else {
-                since.remove(p);
-            }
-        }
-        let sites: BTreeMap<String, Option<String>> =
-            c.into_iter().map(|(p, l)| (p, l.site)).collect();
-        if sites.keys().all(|p| since.contains_key(p)) {
-            let took = since.values().max().copied().unwrap_or_default();
-            return Ok((took, sites));
-        }
-        if t.elapsed() > timeout {
-            return Err(LabError::Timeout {
-                what: format!("the catchment to change (last: {sites:?})"),
-                seconds: timeout.as_secs(),
-            });
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Per-region summary.

@@ -15,7 +15,7 @@ use tern_lab::measure::{self, Measurement};
 use tern_lab::orchestrate::{self, UpOptions};
 use tern_lab::speaker::SpeakerKind;
 use tern_lab::state::{self, LabState};
-use tern_lab::{LabError, atlas, dns, whoami};
+use tern_lab::{LabError, atlas, dns, watch, whoami};
 
 use crate::exit::Exit;
 
@@ -23,6 +23,11 @@ use crate::exit::Exit;
 const DEMO: &str = include_str!("../../../../examples/lab/tern.toml");
 /// The same network with a traffic-engineering change (`tern lab demo` applies it).
 const DEMO_TE: &str = include_str!("../../../../examples/lab/tern-prepend.toml");
+
+/// How often the failover watchers query, and how long each query may take.
+const WATCH_EVERY: Duration = Duration::from_millis(10);
+/// See [`WATCH_EVERY`].
+const WATCH_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// Arguments of `tern lab`.
 #[derive(Debug, clap::Args)]
@@ -136,6 +141,21 @@ enum Command {
         http_port: u16,
         #[arg(long, default_value_t = 53)]
         dns_port: u16,
+    },
+    /// (internal) A CHAOS TXT query every few ms, one JSON line per answer, until killed.
+    #[command(hide = true)]
+    DnsWatch {
+        #[arg(long)]
+        server: std::net::IpAddr,
+        #[arg(long, default_value_t = 53)]
+        port: u16,
+        #[arg(long, default_value_t = 10)]
+        interval_ms: u64,
+        #[arg(long, default_value_t = 200)]
+        timeout_ms: u64,
+        /// Stop after this long even if nobody kills us.
+        #[arg(long, default_value_t = 300_000)]
+        for_ms: u64,
     },
     /// (internal) One DNS CHAOS TXT query, printed as JSON.
     #[command(hide = true)]
@@ -335,6 +355,33 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
             dns_port,
         } => {
             whoami::serve(&whoami::Identity { site, code }, &addr, http_port, dns_port)?;
+            Ok(Exit::Ok)
+        }
+        Command::DnsWatch {
+            server,
+            port,
+            interval_ms,
+            timeout_ms,
+            for_ms,
+        } => {
+            use std::io::Write as _;
+            let t = std::time::Instant::now();
+            let mut out = std::io::stdout().lock();
+            while t.elapsed() < Duration::from_millis(for_ms) {
+                let sent = measure::unix_now();
+                let txt = dns::chaos(
+                    SocketAddr::new(server, port),
+                    "id.server",
+                    Duration::from_millis(timeout_ms),
+                )
+                .map(|x| x.reply.txt)
+                .unwrap_or_default();
+                let line = serde_json::json!({ "sent": sent, "txt": txt });
+                if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(interval_ms));
+            }
             Ok(Exit::Ok)
         }
         Command::DnsQuery {
@@ -583,14 +630,16 @@ fn demo_steps(mut st: LabState, te: &Path, out: Option<&Path>) -> anyhow::Result
         moving.len(),
         moving.join(", ")
     );
+    let w = watch::start(&st, &opts.exe, WATCH_EVERY, WATCH_TIMEOUT)?;
+    std::thread::sleep(Duration::from_millis(300));
     let start = measure::unix_now();
     orchestrate::fail(&mut st, &victim)?;
-    let (took, after) =
-        measure::wait_for(&st, &opts.exe, start, Duration::from_secs(60), &|p, s| {
-            !moving.iter().any(|m| m == p) || s.is_some_and(|s| s != victim)
-        })?;
+    let (took, after) = w.until(start, Duration::from_secs(60), &|p, s| {
+        !moving.iter().any(|m| m == p) || s.is_some_and(|s| s != victim)
+    })?;
+    drop(w);
     println!(
-        "every probe has moved within {:.0} ms of `tern lab fail` (BGP withdrawal, no health checks: BIRD stand-in):",
+        "every probe has moved within {:.0} ms of `tern lab fail` (BGP withdrawal, no health checks: BIRD stand-in; DNS watchers every 10 ms):",
         took.as_secs_f64() * 1000.0
     );
     for p in &moving {
@@ -602,11 +651,14 @@ fn demo_steps(mut st: LabState, te: &Path, out: Option<&Path>) -> anyhow::Result
     let failed = measure::measure(&st, &opts)?;
     save("2-failed", &failed, &st)?;
     println!("== 4. heal site {victim}");
+    let w = watch::start(&st, &opts.exe, WATCH_EVERY, WATCH_TIMEOUT)?;
+    std::thread::sleep(Duration::from_millis(300));
     let start = measure::unix_now();
     orchestrate::heal(&mut st, &victim)?;
-    let (took, _) = measure::wait_for(&st, &opts.exe, start, Duration::from_secs(60), &|p, s| {
+    let (took, _) = w.until(start, Duration::from_secs(60), &|p, s| {
         base.get(p).is_some_and(|b| b.as_deref() == s)
     })?;
+    drop(w);
     println!(
         "catchment back to the start within {:.0} ms",
         took.as_secs_f64() * 1000.0
