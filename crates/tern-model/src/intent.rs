@@ -39,6 +39,7 @@ pub(crate) fn compile(
     for i in rs.intents.iter().chain(&ru.intents) {
         intent(cx, i, upstream, dict, &mut ex);
     }
+    conflicts(cx, rs.intents.iter().chain(&ru.intents));
     ex.communities.sort();
     ex.communities.dedup();
     ex.large_communities.sort();
@@ -288,6 +289,48 @@ fn intent(
         match value {
             Value::Standard(c) => ex.communities.push(c),
             Value::Large(c) => ex.large_communities.push(c),
+        }
+    }
+}
+
+/// "Do not announce to X" next to "prepend to X" (or local-pref via X's dictionary): the
+/// second one has no effect, which is rarely what the operator meant.
+fn conflicts<'a>(cx: &mut Ctx<'_>, intents: impl Iterator<Item = &'a Spanned<RawIntent>>) {
+    let mut blocked: Vec<String> = Vec::new();
+    let mut steered: Vec<(String, std::ops::Range<usize>)> = Vec::new();
+    for i in intents {
+        let r = i.get_ref();
+        let names: Vec<String> = match &r.to {
+            Some(t) => t.0.iter().map(|n| n.0.to_ascii_lowercase()).collect(),
+            None => continue,
+        };
+        for n in names {
+            let asn = match n.parse::<Asn>() {
+                Ok(a) => a.0.to_string(),
+                Err(_) => match cx.providers.find(&n) {
+                    Some(p) => p.asn.0.to_string(),
+                    None => n,
+                },
+            };
+            if asn == "all" || r.region.is_some() {
+                continue;
+            }
+            match r.action {
+                Action::NoAnnounce => blocked.push(asn),
+                Action::Prepend => steered.push((asn, i.span())),
+                _ => {}
+            }
+        }
+    }
+    for (asn, span) in steered {
+        if blocked.contains(&asn) {
+            cx.push(
+                Severity::Warning,
+                "intent-conflict",
+                &span,
+                format!("prepending to AS{asn} has no effect: another intent does not announce to AS{asn} at all"),
+                "remove one of the two intents",
+            );
         }
     }
 }

@@ -23,9 +23,11 @@ mod intent;
 pub mod lab;
 pub mod network;
 pub mod plan;
+pub mod preflight;
 pub mod provider;
 pub mod raw;
 mod service;
+mod session;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
@@ -53,6 +55,8 @@ pub const DEFAULT_HTTP_STATUS: u16 = 200;
 pub const DEFAULT_DEGRADE_PREPEND: u8 = 3;
 /// Most prepends of our own AS we accept: longer paths only add noise.
 pub const MAX_PREPEND: u8 = 10;
+/// Oldest VRP file `tern check` uses without a warning (validators refresh hourly).
+pub const MAX_VRP_AGE: Duration = Duration::from_secs(24 * 3600);
 /// Longest TCP-MD5 key (Linux `TCP_MD5SIG_MAXKEYLEN`, RFC 2385 sets no limit).
 pub const MAX_MD5_KEY_LEN: usize = 80;
 

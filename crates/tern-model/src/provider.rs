@@ -198,6 +198,9 @@ impl Entry {
         match (self.target, self.peer) {
             (Target::Peer, Some(p)) => s.push_str(&format!(" to {p}")),
             (Target::Peer, None) => s.push_str(" to AS<n>"),
+            (Target::All, _) if matches!(self.action, Action::NoAnnounce | Action::Prepend) => {
+                s.push_str(" to all")
+            }
             (Target::All, _) => {}
         }
         if let Some(r) = self.region {

@@ -32,6 +32,21 @@ pub struct RouteObject {
     pub line: usize,
 }
 
+impl std::fmt::Display for RouteObject {
+    /// `route6 2001:db8::/48 origin AS64512 (source RIPE, line 4)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let class = match self.prefix.afi() {
+            Afi::Ipv4 => "route",
+            Afi::Ipv6 => "route6",
+        };
+        write!(f, "{class} {} origin {} (", self.prefix, self.origin)?;
+        if let Some(s) = &self.source {
+            write!(f, "source {s}, ")?;
+        }
+        write!(f, "line {})", self.line)
+    }
+}
+
 /// Route objects loaded from RPSL, indexed by prefix.
 #[derive(Clone, Debug, Default)]
 pub struct IrrDb {
@@ -67,6 +82,15 @@ impl IrrDb {
             .get(prefix)
             .map(|ix| ix.iter().map(|&i| &self.objects[i]).collect())
             .unwrap_or_default()
+    }
+
+    /// Route objects for `prefix` or any less-specific that contains it, shortest first. Many
+    /// IRR-based filters accept only exact objects; use this to say what exists instead.
+    pub fn covering_routes(&self, prefix: &Prefix) -> Vec<&RouteObject> {
+        (0..=prefix.len())
+            .filter_map(|len| Prefix::truncating(prefix.addr(), len))
+            .flat_map(|p| self.routes_for(&p))
+            .collect()
     }
 
     /// Every route object, in file order.
@@ -279,6 +303,10 @@ Source:         RADB
         assert_eq!(r[0].source.as_deref(), Some("RIPE"));
         assert_eq!(r[0].mnt_by, ["LAB-MNT", "OTHER-MNT", "THIRD-MNT"]);
         assert_eq!(r[0].line, 4);
+        assert_eq!(
+            r[0].to_string(),
+            "route6 2001:db8:100::/48 origin AS64512 (source RIPE, line 4)"
+        );
         // Upper-case attribute names, "as64513", '#' comment and an empty '+' continuation.
         let r = db.routes_for(&p("192.0.2.0/24"));
         assert_eq!(r.len(), 1);
@@ -288,6 +316,11 @@ Source:         RADB
         // Exact prefix only.
         assert!(db.routes_for(&p("2001:db8:100::/47")).is_empty());
         assert!(db.routes_for(&p("2001:db8:100::/64")).is_empty());
+        // A more-specific is covered by the /48 object; a less-specific is not.
+        let cov = db.covering_routes(&p("2001:db8:100:ff::/64"));
+        assert_eq!(cov.len(), 1);
+        assert_eq!(cov[0].prefix, p("2001:db8:100::/48"));
+        assert!(db.covering_routes(&p("2001:db8::/32")).is_empty());
     }
 
     /// IRRd dump style: objects back to back, several objects for one prefix, continuation of

@@ -31,7 +31,7 @@ pub struct MaxLenAdvice {
 impl MaxLenAdvice {
     fn new(vrp: Vrp, announced: Vec<Prefix>) -> MaxLenAdvice {
         let total = 1u128
-            .checked_shl(u32::from(vrp.max_len - vrp.prefix.len()))
+            .checked_shl(u32::from(vrp.max_len.saturating_sub(vrp.prefix.len())))
             .unwrap_or(u128::MAX);
         let at_max = announced.iter().filter(|a| a.len() == vrp.max_len).count();
         MaxLenAdvice {
@@ -64,7 +64,7 @@ impl fmt::Display for MaxLenAdvice {
             }
             Ok(())
         };
-        let k = v.max_len - v.prefix.len();
+        let k = v.max_len.saturating_sub(v.prefix.len());
         write!(f, "VRP {v} authorises ")?;
         if k > 32 {
             write!(f, "about 2^{k}")?;

@@ -9,6 +9,7 @@
 //! IPv6): O(L · log n), never a scan of the ~500k VRPs a real validator exports.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::time::SystemTime;
 
 use tern_types::{Afi, Asn, Prefix};
@@ -135,12 +136,17 @@ impl fmt::Display for Validity {
 
 /// A set of VRPs indexed for RFC 6811 lookups. Build it from validator JSON
 /// ([`VrpSet::from_json_file`]), an RTR session ([`crate::rtr`]) or VRPs ([`VrpSet::from_vrps`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Two sets are equal when they hold the same VRPs, whatever their metadata.
+#[derive(Clone, Debug, Default)]
 pub struct VrpSet {
-    /// Sorted by (prefix, max_len, asn), without duplicates.
+    /// Sorted by (family, prefix length, address, max_len, asn), without duplicates: each
+    /// (family, length) is one contiguous bucket.
     vrps: Vec<Vrp>,
-    /// Distinct VRP prefix lengths present, ascending: [IPv4, IPv6].
-    lens: [Vec<u8>; 2],
+    /// `vrps[i]`'s network address as an integer, for cheap comparisons in binary searches.
+    keys: Vec<u128>,
+    /// Per family [IPv4, IPv6]: (prefix length, start, end) of each bucket, ascending length.
+    buckets: [Vec<(u8, usize, usize)>; 2],
     /// When the validator produced the data, if the file says.
     generated: Option<SystemTime>,
 }
@@ -149,21 +155,33 @@ impl VrpSet {
     /// An indexed set of `vrps` (duplicates dropped).
     pub fn from_vrps(vrps: impl IntoIterator<Item = Vrp>) -> VrpSet {
         let mut vrps: Vec<Vrp> = vrps.into_iter().collect();
-        vrps.sort_unstable();
+        vrps.sort_unstable_by_key(|v| {
+            (
+                v.prefix.afi(),
+                v.prefix.len(),
+                addr_bits(&v.prefix),
+                v.max_len,
+                v.asn,
+            )
+        });
         vrps.dedup();
-        let mut lens = [Vec::new(), Vec::new()];
-        for v in &vrps {
-            let l = &mut lens[afi_index(v.prefix.afi())];
-            if !l.contains(&v.prefix.len()) {
-                l.push(v.prefix.len());
-            }
-        }
-        for l in &mut lens {
-            l.sort_unstable();
+        let keys: Vec<u128> = vrps.iter().map(|v| addr_bits(&v.prefix)).collect();
+        let mut buckets: [Vec<(u8, usize, usize)>; 2] = [Vec::new(), Vec::new()];
+        let mut start = 0;
+        while start < vrps.len() {
+            let (afi, len) = (vrps[start].prefix.afi(), vrps[start].prefix.len());
+            let end = start
+                + vrps[start..]
+                    .iter()
+                    .take_while(|v| v.prefix.afi() == afi && v.prefix.len() == len)
+                    .count();
+            buckets[afi_index(afi)].push((len, start, end));
+            start = end;
         }
         VrpSet {
             vrps,
-            lens,
+            keys,
+            buckets,
             generated: None,
         }
     }
@@ -183,7 +201,7 @@ impl VrpSet {
         self.vrps.is_empty()
     }
 
-    /// All VRPs, sorted by prefix.
+    /// All VRPs, by family, then prefix length, then address.
     pub fn iter(&self) -> impl Iterator<Item = &Vrp> {
         self.vrps.iter()
     }
@@ -196,16 +214,18 @@ impl VrpSet {
 
     /// The VRPs covering `route` (RFC 6811 §2), shortest VRP prefix first.
     pub fn covering(&self, route: &Prefix) -> Vec<&Vrp> {
+        let width = route.afi().bits();
+        let bits = addr_bits(route);
         let mut out = Vec::new();
-        for &len in &self.lens[afi_index(route.afi())] {
+        for &(len, start, end) in &self.buckets[afi_index(route.afi())] {
             if len > route.len() {
                 break;
             }
-            let Some(q) = Prefix::truncating(route.addr(), len) else {
-                continue;
-            };
-            let start = self.vrps.partition_point(|v| v.prefix < q);
-            out.extend(self.vrps[start..].iter().take_while(|v| v.prefix == q));
+            let q = bits & mask(len, width);
+            let keys = &self.keys[start..end];
+            let from = keys.partition_point(|k| *k < q);
+            let n = keys[from..].iter().take_while(|k| **k == q).count();
+            out.extend(&self.vrps[start + from..start + from + n]);
         }
         out
     }
@@ -227,10 +247,31 @@ impl VrpSet {
     }
 }
 
+impl PartialEq for VrpSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.vrps == other.vrps
+    }
+}
+impl Eq for VrpSet {}
+
 impl FromIterator<Vrp> for VrpSet {
     fn from_iter<I: IntoIterator<Item = Vrp>>(iter: I) -> Self {
         VrpSet::from_vrps(iter)
     }
+}
+
+/// The network address as an integer (IPv4 in the low 32 bits).
+fn addr_bits(p: &Prefix) -> u128 {
+    match p.addr() {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    }
+}
+
+/// The netmask of a `len`-bit prefix in a `width`-bit family, as an integer like [`addr_bits`].
+fn mask(len: u8, width: u8) -> u128 {
+    let ones = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+    ones >> (128 - u32::from(width))
 }
 
 fn afi_index(afi: Afi) -> usize {
@@ -338,6 +379,74 @@ mod tests {
         );
         // IPv4 VRPs never cover IPv6 routes, even with equal leading bits (::/0-ish).
         assert_eq!(s.validate(&p("::/0"), Asn(64512)), Validity::NotFound);
+    }
+
+    /// The index agrees with a linear scan over random nested VRPs and queries.
+    #[test]
+    fn index_matches_linear_scan() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut pick = |v6: bool| -> Prefix {
+            let r = rnd();
+            if v6 {
+                let len = (r % 65) as u8;
+                // Few distinct high bits so that prefixes nest often.
+                let a = (0x2001_0db8u128 << 96) | (u128::from(r & 0xf0f0) << 64);
+                Prefix::truncating(std::net::Ipv6Addr::from(a).into(), len).unwrap()
+            } else {
+                let len = (r % 33) as u8;
+                let a = 0xc000_0200u32 | ((r >> 8) as u32 & 0x0f0f_00ff);
+                Prefix::truncating(std::net::Ipv4Addr::from(a).into(), len).unwrap()
+            }
+        };
+        let mut vrps = Vec::new();
+        for i in 0..2000 {
+            let p = pick(i % 2 == 0);
+            let max = p.len() + (i % 3) as u8;
+            if let Ok(v) = Vrp::new(
+                p,
+                u16::from(max.min(p.afi().bits())),
+                Asn(64512 + (i % 5) as u32),
+            ) {
+                vrps.push(v);
+            }
+        }
+        let set = VrpSet::from_vrps(vrps.clone());
+        let (mut covered, mut multi) = (0, 0);
+        for i in 0..2000 {
+            let q = pick(i % 2 == 1);
+            let mut want: Vec<&Vrp> = set.iter().filter(|v| v.covers(&q)).collect();
+            want.sort_by_key(|v| v.prefix.len());
+            let mut got = set.covering(&q);
+            got.sort_by_key(|v| v.prefix.len());
+            assert_eq!(got.len(), want.len(), "{q}");
+            covered += usize::from(!want.is_empty());
+            multi += usize::from(want.len() > 1);
+            assert!(want.iter().all(|w| got.contains(w)), "{q}");
+            let asn = Asn(64512 + (i % 6) as u32);
+            let linear = if want.is_empty() {
+                Validity::NotFound
+            } else if want.iter().any(|v| v.matches(&q, asn)) {
+                Validity::Valid
+            } else {
+                Validity::Invalid(if want.iter().any(|v| v.asn == asn) {
+                    InvalidReason::TooLong
+                } else {
+                    InvalidReason::WrongOrigin
+                })
+            };
+            assert_eq!(set.validate(&q, asn), linear, "{q} {asn}");
+        }
+        // The data must exercise nesting, or the comparison proves little.
+        assert!(
+            covered > 200 && multi > 100,
+            "covered {covered}, multi {multi}"
+        );
     }
 
     #[test]

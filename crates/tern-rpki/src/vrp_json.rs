@@ -60,6 +60,14 @@ impl VrpSet {
     }
 
     fn parse_json(text: &str, path: &Path) -> Result<VrpSet, LoadError> {
+        if text.trim().is_empty() {
+            return Err(LoadError::Json {
+                path: path.to_owned(),
+                line: 1,
+                column: 1,
+                message: "empty file: expected a VRP JSON object with a \"roas\" array".into(),
+            });
+        }
         // serde would accept a struct written as an array; a VRP file is always an object.
         let start = text.len() - text.trim_start().len();
         if let Some(c) = text[start..].chars().next().filter(|&c| c != '{') {
@@ -90,10 +98,12 @@ impl VrpSet {
         for entry in raw.roas {
             let entry = entry.get();
             // `entry` borrows from `text`: its offset locates it in the file.
+            // Computed only for an error: scanning from the start for every entry would be
+            // quadratic in the file size.
             let offset = (entry.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-            let (line, column) = line_column(text, offset);
-            let roa: RawRoa =
-                serde_json::from_str(entry).map_err(|e| match LoadError::from_json(path, &e) {
+            let roa: RawRoa = serde_json::from_str(entry).map_err(|e| {
+                let (line, column) = line_column(text, offset);
+                match LoadError::from_json(path, &e) {
                     LoadError::Json {
                         path,
                         line: l,
@@ -110,13 +120,17 @@ impl VrpSet {
                         message,
                     },
                     other => other,
-                })?;
+                }
+            })?;
             let max = roa.max_length.unwrap_or(u16::from(roa.prefix.len()));
-            let vrp = Vrp::new(roa.prefix, max, roa.asn).map_err(|e| LoadError::Json {
-                path: path.to_owned(),
-                line,
-                column,
-                message: format!("VRP {} {}: {e}", roa.prefix, roa.asn),
+            let vrp = Vrp::new(roa.prefix, max, roa.asn).map_err(|e| {
+                let (line, column) = line_column(text, offset);
+                LoadError::Json {
+                    path: path.to_owned(),
+                    line,
+                    column,
+                    message: format!("VRP {} {}: {e}", roa.prefix, roa.asn),
+                }
             })?;
             vrps.push(vrp);
         }
@@ -325,6 +339,9 @@ mod tests {
         let no_roas = r#"{"metadata": {}, "vrps": []}"#;
         let e = VrpSet::from_json_str(no_roas, "f.json").unwrap_err();
         assert!(e.to_string().contains("not a VRP file"), "{e}");
+
+        let e = VrpSet::from_json_str(" \n", "f.json").unwrap_err();
+        assert!(e.to_string().starts_with("f.json:1:1: empty file"), "{e}");
 
         let array = "[1, 2]";
         let e = VrpSet::from_json_str(array, "f.json").unwrap_err();

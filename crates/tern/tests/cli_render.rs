@@ -1,0 +1,229 @@
+//! Black-box tests of `tern render`: one site to stdout or a file, every site into a directory
+//! (the README's first command, checked with the real `bird -p -c`), secrets inline or included,
+//! refusal on errors and on unknown sites.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../examples/{name}/tern.toml"))
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn tern(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tern"));
+    c.args(args);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("TERN_") && k.ends_with("_PASSWORD") {
+            c.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    out
+}
+
+struct TempDir(PathBuf);
+impl TempDir {
+    fn new() -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "tern-cli-render-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn bird_parse(file: &Path) {
+    let out = Command::new("bird")
+        .arg("-p")
+        .arg("-c")
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `bird` ({e}): install BIRD 2 (apt-get install bird2) to run this test"
+            )
+        });
+    assert!(
+        out.status.success(),
+        "bird -p -c {} failed: {}{}",
+        file.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn readme_first_command_all_sites_parse_in_bird() {
+    for ex in ["anycast", "minimal"] {
+        let d = TempDir::new();
+        let out_dir = d.0.join("out/bird");
+        let check = tern(&["check", &example(ex)], &[]);
+        assert_eq!(check.status.code(), Some(0));
+        let out = tern(
+            &[
+                "render",
+                &example(ex),
+                "--all",
+                "--out",
+                out_dir.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut confs: Vec<PathBuf> = std::fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "conf"))
+            .collect();
+        confs.sort();
+        assert!(out_dir.join("ams.conf").exists());
+        if ex == "anycast" {
+            assert_eq!(confs.len(), 5);
+        }
+        for c in &confs {
+            bird_parse(c);
+        }
+        // Secrets were not set: each session includes a stub only its owner may read.
+        let stub = out_dir.join("secrets/ams_vultr6.conf");
+        let stub = if ex == "minimal" {
+            out_dir.join("secrets/ams_vultr_v6.conf")
+        } else {
+            stub
+        };
+        let text = std::fs::read_to_string(&stub).unwrap();
+        assert!(text.contains("password"), "{text}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&stub).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "stub is readable by others: {mode:o}");
+        }
+        // Rendering again never overwrites a secrets file the operator filled in.
+        std::fs::write(&stub, "password \"filled-in\";\n").unwrap();
+        let out = tern(
+            &[
+                "render",
+                &example(ex),
+                "--all",
+                "--out",
+                out_dir.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(
+            std::fs::read_to_string(&stub).unwrap(),
+            "password \"filled-in\";\n"
+        );
+        bird_parse(&out_dir.join("ams.conf"));
+    }
+}
+
+#[test]
+fn one_site_to_stdout_and_to_a_file() {
+    let out = tern(&["render", &example("anycast"), "--site", "lux"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("protocol bgp buyvm6 {"), "{text}");
+    assert!(
+        text.contains("neighbor 2605:6400:ffff::2 as 53667;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("bgp_large_community.add((53667, 109, 6939));"),
+        "{text}"
+    );
+    assert!(text.contains("bgp_path.prepend(TERN_OWN_AS);"), "{text}");
+    assert!(
+        text.contains("include \"secrets/lux_buyvm6.conf\";"),
+        "{text}"
+    );
+    // Not the other sites' unicast prefixes.
+    assert!(!text.contains("2001:db8:a1::/48"), "{text}");
+
+    let d = TempDir::new();
+    let f = d.0.join("lux.conf");
+    let out = tern(
+        &[
+            "render",
+            &example("anycast"),
+            "--site",
+            "lux",
+            "-o",
+            f.to_str().unwrap(),
+        ],
+        &[("TERN_LUX_BGP_PASSWORD", "s3cret-key")],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&f).unwrap();
+    // The key was available: inline, no include, no stub.
+    assert!(text.contains("password \"s3cret-key\";"), "{text}");
+    assert!(!text.contains("include"), "{text}");
+    assert!(!d.0.join("secrets").exists());
+    bird_parse(&f);
+}
+
+#[test]
+fn refuses_unknown_sites_and_networks_with_errors() {
+    let out = tern(&["render", &example("anycast"), "--site", "xyz"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("there is no site \"xyz\"") && err.contains("ams, ewr, fra, lux, nrt"),
+        "{err}"
+    );
+
+    let d = TempDir::new();
+    let f = d.0.join("tern.toml");
+    std::fs::write(
+        &f,
+        "[network]\nasn = 4200000001\n\n[[prefix]]\nprefix = \"2001:db8::/48\"\nrole = \"anycast\"\n\n[site.ams]\nlat = 1.0\nlon = 1.0\nrouter_id = \"192.0.2.1\"\n",
+    )
+    .unwrap();
+    let out_dir = d.0.join("out");
+    let out = tern(
+        &[
+            "render",
+            f.to_str().unwrap(),
+            "--all",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error[asn-bogon]") && err.contains("not rendering"),
+        "{err}"
+    );
+    assert!(!out_dir.exists());
+
+    // --site or --all is required (clap usage error, exit 2).
+    let out = tern(&["render", &example("anycast")], &[]);
+    assert_eq!(out.status.code(), Some(2));
+}
