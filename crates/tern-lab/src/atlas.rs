@@ -111,6 +111,45 @@ fn merge(mut a: Value, b: Value) -> Value {
     a
 }
 
+/// Which RTTs the files carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rtt {
+    /// As measured (with netem, these include the link delays).
+    Measured,
+    /// Measured plus the modelled link delays along the path: what netem would have added, for
+    /// kernels without it. Marked in `probes.json` (`meta.rtt`).
+    PlusModel,
+}
+
+/// `r` with the modelled delays added to its RTTs.
+pub fn plus_model(r: &ProbeResult) -> ProbeResult {
+    let mut r = r.clone();
+    let add = r.model_rtt.unwrap_or(0.0);
+    for x in r.ping.rtts.iter_mut().flatten() {
+        *x += add;
+    }
+    if let Some(p) = &mut r.ping4 {
+        for x in p.rtts.iter_mut().flatten() {
+            *x += add;
+        }
+    }
+    for d in [Some(&mut r.dns), r.dns4.as_mut()].into_iter().flatten() {
+        if let Some(rt) = &mut d.rt {
+            *rt += add;
+        }
+    }
+    for h in &mut r.hops {
+        if let (Some(x), Some(mr)) = (&mut h.rtt, h.model_rtt) {
+            *x += mr;
+        }
+    }
+    if let Some((_, t)) = &mut r.http_status {
+        // TCP handshake, then request and answer: two round trips.
+        *t += 2.0 * add;
+    }
+    r
+}
+
 /// The ping result of one probe.
 pub fn ping(m: &Measurement, r: &ProbeResult) -> Value {
     let got: Vec<f64> = r.ping.rtts.iter().flatten().copied().collect();
@@ -276,7 +315,18 @@ pub fn sites(topo: &Topology) -> Value {
 }
 
 /// Writes every file into `dir` (created if needed).
-pub fn write(dir: &Path, m: &Measurement, topo: &Topology) -> Result<(), LabError> {
+pub fn write(dir: &Path, m: &Measurement, topo: &Topology, rtt: Rtt) -> Result<(), LabError> {
+    let adjusted;
+    let m = match rtt {
+        Rtt::Measured => m,
+        Rtt::PlusModel => {
+            adjusted = Measurement {
+                results: m.results.iter().map(plus_model).collect(),
+                ..m.clone()
+            };
+            &adjusted
+        }
+    };
     std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
     let put = |name: &str, v: &Value| -> Result<(), LabError> {
         let p = dir.join(name);
@@ -300,7 +350,12 @@ pub fn write(dir: &Path, m: &Measurement, topo: &Topology) -> Result<(), LabErro
     put("traceroute.json", &each(traceroute, false))?;
     put("dns.json", &each(dns, true))?;
     put("http.json", &each(http, false))?;
-    put("probes.json", &probes(m, topo))?;
+    let mut pr = probes(m, topo);
+    pr["meta"]["rtt"] = json!(match rtt {
+        Rtt::Measured => "measured",
+        Rtt::PlusModel => "measured plus modelled link delays (no netem in the kernel)",
+    });
+    put("probes.json", &pr)?;
     put("sites.json", &sites(topo))?;
     put(
         "lab.json",
@@ -349,16 +404,19 @@ mod tests {
                         hop: 1,
                         from: Some("3fff:100:1:1::1".parse().unwrap()),
                         rtt: Some(0.1),
+                        model_rtt: Some(1.0),
                     },
                     Hop {
                         hop: 2,
                         from: None,
                         rtt: None,
+                        model_rtt: None,
                     },
                     Hop {
                         hop: 3,
                         from: Some("2001:db8:c0::1".parse().unwrap()),
                         rtt: Some(0.3),
+                        model_rtt: Some(14.0),
                     },
                 ],
                 model_rtt: Some(14.0),
@@ -420,6 +478,15 @@ mod tests {
         assert_eq!(b64, base64(&unhex(r.dns.abuf.as_deref().unwrap()).unwrap()));
         let h = http(&m, r);
         assert_eq!(h["result"][0]["err"], "no answer");
+        // With the modelled delays added: ping 0.5 + 14, hop 1 0.1 + 1, DNS 0.25 + 14.
+        let r2 = plus_model(r);
+        let p2 = ping(&m, &r2);
+        assert_eq!(p2["min"].as_f64(), Some(14.5));
+        assert_eq!(
+            traceroute(&m, &r2)["result"][0]["result"][0]["rtt"].as_f64(),
+            Some(1.1)
+        );
+        assert_eq!(dns(&m, &r2)["result"]["rt"].as_f64(), Some(14.25));
     }
 
     #[test]

@@ -67,6 +67,9 @@ pub struct Hop {
     pub from: Option<Ipv6Addr>,
     /// RTT, ms.
     pub rtt: Option<f64>,
+    /// RTT the lab's link delays give up to this hop, ms.
+    #[serde(default)]
+    pub model_rtt: Option<f64>,
 }
 
 /// The DNS CHAOS exchange of one probe.
@@ -253,7 +256,8 @@ fn one(
         (Vec::new(), 0)
     };
     let trace_site = trace_site(topo, &hops);
-    let model_rtt = model_rtt(topo, i, &hops, trace_site.as_deref());
+    let mut hops = hops;
+    let model_rtt = model_rtt(topo, i, &mut hops, trace_site.as_deref());
     let (http, http_status) = if opts.http {
         let url = format!("http://[{target}]/cdn-cgi/trace");
         let out = netns::output(
@@ -326,20 +330,29 @@ fn one(
 }
 
 /// Twice the one-way delay along probe → traceroute hops → site.
-fn model_rtt(topo: &Topology, probe: usize, hops: &[Hop], site: Option<&str>) -> Option<f64> {
-    let site = topo.site(site?)?.node;
+/// Also fills each hop's `model_rtt`.
+fn model_rtt(topo: &Topology, probe: usize, hops: &mut [Hop], site: Option<&str>) -> Option<f64> {
+    let rtt = |path: &[usize]| {
+        let mut p = path.to_vec();
+        p.dedup();
+        topo.path_delay(&p).map(|d| (d * 2.0 * 10.0).round() / 10.0)
+    };
+    let site = site.and_then(|s| topo.site(s)).map(|s| s.node);
     let mut path = vec![probe];
-    for h in hops {
-        match h.from {
-            Some(a) if a == topo.target => break,
-            Some(a) => path.push(topo.owner(a)?),
-            None => return None,
-        }
+    for h in hops.iter_mut() {
+        let node = match h.from {
+            Some(a) if a == topo.target => site,
+            Some(a) => topo.owner(a),
+            None => None,
+        };
+        let Some(node) = node else {
+            return None;
+        };
+        path.push(node);
+        h.model_rtt = rtt(&path);
     }
-    path.push(site);
-    path.dedup();
-    topo.path_delay(&path)
-        .map(|d| (d * 2.0 * 10.0).round() / 10.0)
+    path.push(site?);
+    rtt(&path)
 }
 
 /// `ping` inside the namespace (family from the address).
@@ -488,7 +501,12 @@ pub fn parse_traceroute(out: &str) -> Vec<Hop> {
         } else {
             None
         };
-        v.push(Hop { hop, from, rtt });
+        v.push(Hop {
+            hop,
+            from,
+            rtt,
+            model_rtt: None,
+        });
     }
     v
 }

@@ -29,6 +29,26 @@ const WATCH_EVERY: Duration = Duration::from_millis(10);
 /// See [`WATCH_EVERY`].
 const WATCH_TIMEOUT: Duration = Duration::from_millis(200);
 
+/// Whether Atlas files carry the modelled link delays.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ModelDelay {
+    /// When the lab has no netem.
+    Auto,
+    /// Always.
+    Yes,
+    /// Never: measured RTTs only.
+    No,
+}
+
+impl ModelDelay {
+    fn rtt(self, st: &LabState) -> atlas::Rtt {
+        match (self, st.netem) {
+            (ModelDelay::Yes, _) | (ModelDelay::Auto, false) => atlas::Rtt::PlusModel,
+            _ => atlas::Rtt::Measured,
+        }
+    }
+}
+
 /// Arguments of `tern lab`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -91,6 +111,10 @@ enum Command {
         /// Also write RIPE Atlas result JSON and probe metadata here.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// In --out files, add the modelled link delays to the RTTs (for kernels without
+        /// netem; default: when the lab has no netem).
+        #[arg(long, value_enum, default_value_t = ModelDelay::Auto)]
+        model_delay: ModelDelay,
     },
     /// Make a site stop attracting traffic.
     Fail {
@@ -297,12 +321,17 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
             }
             Ok(Exit::Ok)
         }
-        Command::Measure { which, json, out } => {
+        Command::Measure {
+            which,
+            json,
+            out,
+            model_delay,
+        } => {
             let st = which.find()?;
             orchestrate::prerequisites(orchestrate::MEASURE_PROGRAMS)?;
             let m = measure::measure(&st, &options()?)?;
             if let Some(dir) = &out {
-                atlas::write(dir, &m, st.topo()?)?;
+                atlas::write(dir, &m, st.topo()?, model_delay.rtt(&st))?;
             }
             if json {
                 println!("{}", serde_json::to_string_pretty(&m)?);
@@ -610,7 +639,7 @@ fn demo_steps(mut st: LabState, te: &Path, out: Option<&Path>) -> anyhow::Result
     let opts = options()?;
     let save = |name: &str, m: &Measurement, st: &LabState| -> anyhow::Result<()> {
         if let Some(o) = out {
-            atlas::write(&o.join(name), m, st.topo()?)?;
+            atlas::write(&o.join(name), m, st.topo()?, ModelDelay::Auto.rtt(st))?;
         }
         Ok(())
     };
