@@ -345,10 +345,7 @@ fn model_rtt(topo: &Topology, probe: usize, hops: &mut [Hop], site: Option<&str>
             Some(a) => topo.owner(a),
             None => None,
         };
-        let Some(node) = node else {
-            return None;
-        };
-        path.push(node);
+        path.push(node?);
         h.model_rtt = rtt(&path);
     }
     path.push(site?);
