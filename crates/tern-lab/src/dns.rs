@@ -266,6 +266,74 @@ pub fn chaos(server: SocketAddr, name: &str, timeout: Duration) -> Result<Exchan
     }
 }
 
+/// Sends a CHAOS TXT query for `id.server` to `server` every `interval` for `duration`, without
+/// waiting for answers (a lost query costs nothing), and calls `answer(sent, txt)` for every
+/// answer with the Unix time its query was sent. Stops early when `answer` returns false.
+pub fn watch(
+    server: SocketAddr,
+    interval: Duration,
+    duration: Duration,
+    answer: &mut dyn FnMut(f64, Vec<String>) -> bool,
+) -> Result<(), DnsError> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    let io = |e: std::io::Error| DnsError::Io(e.to_string());
+    let bind: SocketAddr = if server.is_ipv6() {
+        "[::]:0".parse().map_err(|_| DnsError::Io("bind".into()))?
+    } else {
+        "0.0.0.0:0"
+            .parse()
+            .map_err(|_| DnsError::Io("bind".into()))?
+    };
+    let sock = UdpSocket::bind(bind).map_err(io)?;
+    sock.connect(server).map_err(io)?;
+    sock.set_read_timeout(Some(Duration::from_millis(50)))
+        .map_err(io)?;
+    let sender = sock.try_clone().map_err(io)?;
+    let sent: Arc<Mutex<HashMap<u16, f64>>> = Arc::default();
+    let sent2 = Arc::clone(&sent);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = Arc::clone(&stop);
+    let t = Instant::now();
+    let h = std::thread::spawn(move || {
+        let mut id: u16 = 0;
+        while t.elapsed() < duration && !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+            id = id.wrapping_add(1);
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0);
+            if let Ok(mut m) = sent2.lock() {
+                m.insert(id, now);
+            }
+            // A send error (ICMP error queued on the socket) is retried at the next tick.
+            let _ = sender.send(&query(id, "id.server", TYPE_TXT, CLASS_CH));
+            std::thread::sleep(interval);
+        }
+    });
+    let mut buf = [0u8; 1500];
+    while t.elapsed() < duration + Duration::from_millis(300) {
+        let Ok(n) = sock.recv(&mut buf) else {
+            if h.is_finished() && t.elapsed() > duration {
+                break;
+            }
+            continue;
+        };
+        let Ok(r) = parse_reply(&buf[..n]) else {
+            continue;
+        };
+        let at = sent.lock().ok().and_then(|mut m| m.remove(&r.id));
+        if let Some(at) = at {
+            if !answer(at, r.txt) {
+                break;
+            }
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = h.join();
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! Failover timing: one long-running DNS watcher per probe namespace (`tern lab dns-watch`,
-//! a CHAOS `id.server` query every few milliseconds, one JSON line per answer with the time
-//! the query left the probe), started *before* the change, so that neither process start-up
-//! nor polling rounds blur the figure.
+//! a CHAOS `id.server` query every few milliseconds without waiting for answers, one JSON line
+//! per answer with the time its query left the probe), started *before* the change, so that
+//! neither process start-up, polling rounds nor a query lost in the transition blur the figure.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -32,28 +32,19 @@ struct Line {
     txt: Vec<String>,
 }
 
-/// Starts a watcher in every probe namespace: a query every `interval`, each waiting up to
-/// `timeout` for its answer.
-pub fn start(
-    st: &LabState,
-    exe: &Path,
-    interval: Duration,
-    timeout: Duration,
-) -> Result<Watch, LabError> {
+/// Starts a watcher in every probe namespace: a query every `interval`.
+pub fn start(st: &LabState, exe: &Path, interval: Duration) -> Result<Watch, LabError> {
     let topo = st.topo()?;
     let (tx, rx) = channel();
     let mut children = Vec::new();
     let mut probes = Vec::new();
     let target = topo.target.to_string();
-    let (iv, to) = (
-        interval.as_millis().to_string(),
-        timeout.as_millis().to_string(),
-    );
+    let iv = interval.as_millis().to_string();
     for i in topo.of_kind(NodeKind::Probe) {
         let name = topo.nodes[i].name.clone();
         let mut child = netns::command(&st.ns(&name), exe)
             .args(["lab", "dns-watch", "--server", &target])
-            .args(["--interval-ms", &iv, "--timeout-ms", &to])
+            .args(["--interval-ms", &iv])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

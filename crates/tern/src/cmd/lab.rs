@@ -24,10 +24,8 @@ const DEMO: &str = include_str!("../../../../examples/lab/tern.toml");
 /// The same network with a traffic-engineering change (`tern lab demo` applies it).
 const DEMO_TE: &str = include_str!("../../../../examples/lab/tern-prepend.toml");
 
-/// How often the failover watchers query, and how long each query may take.
+/// How often the failover watchers query.
 const WATCH_EVERY: Duration = Duration::from_millis(10);
-/// See [`WATCH_EVERY`].
-const WATCH_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// Whether Atlas files carry the modelled link delays.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -175,8 +173,6 @@ enum Command {
         port: u16,
         #[arg(long, default_value_t = 10)]
         interval_ms: u64,
-        #[arg(long, default_value_t = 200)]
-        timeout_ms: u64,
         /// Stop after this long even if nobody kills us.
         #[arg(long, default_value_t = 300_000)]
         for_ms: u64,
@@ -390,27 +386,19 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
             server,
             port,
             interval_ms,
-            timeout_ms,
             for_ms,
         } => {
             use std::io::Write as _;
-            let t = std::time::Instant::now();
             let mut out = std::io::stdout().lock();
-            while t.elapsed() < Duration::from_millis(for_ms) {
-                let sent = measure::unix_now();
-                let txt = dns::chaos(
-                    SocketAddr::new(server, port),
-                    "id.server",
-                    Duration::from_millis(timeout_ms),
-                )
-                .map(|x| x.reply.txt)
-                .unwrap_or_default();
-                let line = serde_json::json!({ "sent": sent, "txt": txt });
-                if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(interval_ms));
-            }
+            dns::watch(
+                SocketAddr::new(server, port),
+                Duration::from_millis(interval_ms),
+                Duration::from_millis(for_ms),
+                &mut |sent, txt| {
+                    let line = serde_json::json!({ "sent": sent, "txt": txt });
+                    writeln!(out, "{line}").and_then(|_| out.flush()).is_ok()
+                },
+            )?;
             Ok(Exit::Ok)
         }
         Command::DnsQuery {
@@ -659,7 +647,7 @@ fn demo_steps(mut st: LabState, te: &Path, out: Option<&Path>) -> anyhow::Result
         moving.len(),
         moving.join(", ")
     );
-    let w = watch::start(&st, &opts.exe, WATCH_EVERY, WATCH_TIMEOUT)?;
+    let w = watch::start(&st, &opts.exe, WATCH_EVERY)?;
     std::thread::sleep(Duration::from_millis(300));
     let start = measure::unix_now();
     orchestrate::fail(&mut st, &victim)?;
@@ -680,7 +668,7 @@ fn demo_steps(mut st: LabState, te: &Path, out: Option<&Path>) -> anyhow::Result
     let failed = measure::measure(&st, &opts)?;
     save("2-failed", &failed, &st)?;
     println!("== 4. heal site {victim}");
-    let w = watch::start(&st, &opts.exe, WATCH_EVERY, WATCH_TIMEOUT)?;
+    let w = watch::start(&st, &opts.exe, WATCH_EVERY)?;
     std::thread::sleep(Duration::from_millis(300));
     let start = measure::unix_now();
     orchestrate::heal(&mut st, &victim)?;
