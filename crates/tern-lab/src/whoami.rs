@@ -173,4 +173,32 @@ mod tests {
         assert_eq!(r[3] & 0x0f, dns::RCODE_FORMERR);
         assert!(respond(&[1, 2, 3], &id).is_none());
     }
+
+    #[test]
+    fn query_and_watch_over_loopback() {
+        let id = Identity {
+            site: "fra".into(),
+            code: None,
+        };
+        let u = UdpSocket::bind("[::1]:0").unwrap();
+        let server = u.local_addr().unwrap();
+        std::thread::spawn(move || dns_loop(&u, &id));
+        let x = dns::chaos(server, "hostname.bind", Duration::from_secs(2)).unwrap();
+        assert_eq!(x.reply.txt, vec!["fra".to_string()]);
+        assert!(x.rt_ms >= 0.0 && x.abuf.len() > 12);
+        let mut answers = Vec::new();
+        dns::watch(
+            server,
+            Duration::from_millis(5),
+            Duration::from_millis(200),
+            &mut |sent, txt| {
+                answers.push((sent, txt));
+                answers.len() < 10
+            },
+        )
+        .unwrap();
+        assert_eq!(answers.len(), 10);
+        assert!(answers.iter().all(|(_, t)| t == &vec!["fra".to_string()]));
+        assert!(answers.windows(2).all(|w| w[0].0 <= w[1].0 + 0.5));
+    }
 }
