@@ -600,14 +600,18 @@ fn demo(root: &Path, out: Option<&Path>, keep: bool) -> anyhow::Result<Exit> {
         speaker: SpeakerKind::Bird,
         converge: orchestrate::DEFAULT_CONVERGE,
     })?;
+    // Removes the lab even if a step panics (e.g. stdout closed under a pager).
+    let mut guard = DownOnDrop(Some(st.clone()));
     print_up(&st, t0.elapsed());
     let result = demo_steps(st.clone(), &te, out);
     if keep {
+        guard.0 = None;
         println!(
             "lab {} kept running (tern lab down --tag {})",
             st.tag, st.tag
         );
     } else {
+        guard.0 = None;
         println!("== 6. down");
         let r = orchestrate::down(&st);
         println!(
@@ -620,6 +624,23 @@ fn demo(root: &Path, out: Option<&Path>, keep: bool) -> anyhow::Result<Exit> {
     result?;
     println!("demo finished in {:.1} s", t0.elapsed().as_secs_f64());
     Ok(Exit::Ok)
+}
+
+/// Runs `down` on drop unless disarmed.
+struct DownOnDrop(Option<LabState>);
+
+impl Drop for DownOnDrop {
+    fn drop(&mut self) {
+        if let Some(st) = self.0.take() {
+            eprintln!("demo interrupted: removing lab {}", st.tag);
+            let r = orchestrate::down(&st);
+            eprintln!(
+                "removed {} namespaces, stopped {} processes",
+                r.namespaces.len(),
+                r.processes
+            );
+        }
+    }
 }
 
 fn demo_steps(mut st: LabState, te: &Path, out: Option<&Path>) -> anyhow::Result<()> {
