@@ -20,6 +20,7 @@
 
 pub mod diag;
 mod intent;
+pub mod lab;
 pub mod network;
 pub mod plan;
 pub mod preflight;

@@ -27,6 +27,9 @@ pub struct RawFile {
     /// `[[service]]`.
     #[serde(default, rename = "service")]
     pub services: Vec<Spanned<RawService>>,
+    /// `[lab]`: read by `tern lab` only (see [`crate::lab`]).
+    #[serde(default)]
+    pub lab: Option<Spanned<crate::lab::RawLab>>,
 }
 
 /// `[network]`.

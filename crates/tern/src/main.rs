@@ -29,6 +29,8 @@ enum Command {
     Render(cmd::render::Args),
     /// Analyse RIPE Atlas measurements: catchment, latency, diffs, reports.
     Atlas(cmd::atlas::Args),
+    /// The network in network namespaces on this host: up, measure, fail, heal, apply, demo.
+    Lab(cmd::lab::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -38,6 +40,7 @@ fn main() -> std::process::ExitCode {
         Command::Check(a) => cmd::check::run(a),
         Command::Render(a) => cmd::render::run(a),
         Command::Atlas(a) => cmd::atlas::run(a),
+        Command::Lab(a) => cmd::lab::run(a),
     };
     match result {
         Ok(code) => code.into(),

@@ -2,5 +2,6 @@
 
 pub mod atlas;
 pub mod check;
+pub mod lab;
 pub mod plan;
 pub mod render;

@@ -1,0 +1,388 @@
+//! BIRD 2 configurations of the lab's routers, and the site configs adapted to the lab.
+//!
+//! Pure text generation. Two kinds of output:
+//!
+//! - [`site_network`] rewrites a [`Network`] so that each site's IPv6 upstreams point at its lab
+//!   provider router (directly connected, no MD5, the provider's lab AS); the site's config is
+//!   then rendered by tern-bird exactly as `tern render` does (the BIRD stand-in for `tern run`).
+//! - [`router`] writes the config of a provider, carrier or eyeball router: Gao-Rexford import
+//!   and export rules (relationship marked with an RFC 8092 large community on import, `(AS, 1,
+//!   1)` customer, `(AS, 1, 2)` peer, `(AS, 1, 3)` provider; customer routes to everyone, peer and
+//!   provider routes to customers only; local-pref customer 200 > peer 100 > provider 50), and the
+//!   action communities of the provider dictionary the router honours (RFC 1997 standard and RFC
+//!   8092 large communities): no-announce and prepend towards a neighbour AS or a region,
+//!   no-export, and local-pref, as tern's dictionaries describe them.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::path::Path;
+
+use tern_model::provider::{Target, Value};
+use tern_model::raw::{Action, Level};
+use tern_model::{Network, Providers};
+use tern_types::{Afi, Asn};
+
+use crate::error::LabError;
+use crate::topology::{LinkKind, Node, NodeKind, Topology};
+
+/// Local preference of routes learned from customers (Gao-Rexford: customer > peer > provider).
+pub const LP_CUSTOMER: u32 = 200;
+/// Local preference of routes learned from peers.
+pub const LP_PEER: u32 = 100;
+/// Local preference of routes learned from providers.
+pub const LP_PROVIDER: u32 = 50;
+
+/// What a provider's `local-pref` level means in the lab.
+pub fn level_pref(l: Level) -> u32 {
+    match l {
+        Level::Lowest => 10,
+        Level::Low => 70,
+        Level::Peer => LP_PEER,
+        Level::High => 250,
+    }
+}
+
+/// The network with every site's sessions pointing into the lab: IPv6 upstreams only, each
+/// to the lab router of its provider over the direct link, with the provider's lab AS; router
+/// ids from the lab. Communities and prepends (the compiled intents) are untouched.
+pub fn site_network(net: &Network, topo: &Topology) -> Result<Network, LabError> {
+    let mut out = net.clone();
+    for site in &mut out.sites {
+        let ls = topo
+            .site(site.id.as_str())
+            .ok_or_else(|| LabError::NotFound(format!("site {} is not in the lab", site.id)))?;
+        site.router_id = topo.nodes[ls.node].router_id;
+        site.upstreams.retain(|u| ls.upstreams.contains(&u.name));
+        for u in &mut site.upstreams {
+            let key = u
+                .provider
+                .clone()
+                .unwrap_or_else(|| format!("as{}", u.remote_as.0));
+            let pname = format!("{key}-{}", site.id);
+            let p = topo.node(&pname).ok_or_else(|| {
+                LabError::NotFound(format!("provider router {pname} is not in the lab"))
+            })?;
+            let (link, _, _, _) = topo
+                .links_of(ls.node)
+                .into_iter()
+                .find(|(_, _, _, peer)| *peer == p)
+                .ok_or_else(|| {
+                    LabError::NotFound(format!("no link from {} to {pname}", site.id))
+                })?;
+            let ours = link.a == ls.node;
+            let (local, neighbor): (IpAddr, IpAddr) = match u.afi() {
+                Afi::Ipv6 => {
+                    let (a, b) = (link.a_addr.into(), link.b_addr.into());
+                    if ours { (a, b) } else { (b, a) }
+                }
+                Afi::Ipv4 => match (link.a_addr4, link.b_addr4) {
+                    (Some(a), Some(b)) => {
+                        if ours {
+                            (a.into(), b.into())
+                        } else {
+                            (b.into(), a.into())
+                        }
+                    }
+                    _ => {
+                        return Err(LabError::NotFound(format!(
+                            "the link from {} to {pname} has no IPv4 addresses",
+                            site.id
+                        )));
+                    }
+                },
+            };
+            u.neighbor = neighbor;
+            u.source = Some(local);
+            u.remote_as = Asn(topo.nodes[p].asn.unwrap_or(0));
+            u.multihop = None;
+            u.host_route = None;
+            u.password = None;
+        }
+    }
+    Ok(out)
+}
+
+/// The BIRD config of a site in the lab: tern-bird's rendering of [`site_network`], with a log
+/// file in front.
+pub fn site(lab_net: &Network, site: &str, log: &Path) -> Result<String, LabError> {
+    let id = site
+        .parse()
+        .map_err(|e: tern_types::ParseSiteIdError| LabError::NotFound(e.to_string()))?;
+    let body =
+        tern_bird::render_with(lab_net, &id, &|_| None).map_err(|source| LabError::Render {
+            site: site.to_owned(),
+            source,
+        })?;
+    Ok(format!(
+        "# tern lab: site {site}, the BIRD stand-in for `tern run`.\nlog \"{}\" all;\n\n{body}",
+        log.display()
+    ))
+}
+
+/// The BIRD config of a provider, carrier or eyeball router.
+pub fn router(
+    topo: &Topology,
+    i: usize,
+    net: &Network,
+    providers: &Providers,
+    log: &Path,
+) -> String {
+    let n = &topo.nodes[i];
+    let asn = n.asn.unwrap_or(0);
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "# tern lab: {} router {} (AS{asn}{}), {}.\n",
+        kind_word(n.kind),
+        n.name,
+        n.represents
+            .filter(|r| *r != asn)
+            .map(|r| format!(", standing for AS{r}"))
+            .unwrap_or_default(),
+        n.place.city
+    );
+    let _ = writeln!(o, "log \"{}\" all;", log.display());
+    let _ = writeln!(o, "router id {};\n", n.router_id);
+    let _ = writeln!(o, "protocol device {{\n  scan time 10;\n}}\n");
+    for v in [6, 4] {
+        let _ = writeln!(
+            o,
+            "protocol kernel kernel{v} {{\n  ipv{v} {{\n    import none;\n    export where source = RTS_BGP;\n  }};\n}}\n"
+        );
+    }
+    for (v, p) in [(6, n.prefix), (4, n.prefix4)] {
+        if let Some(p) = p {
+            let _ = writeln!(
+                o,
+                "protocol static own{v} {{\n  ipv{v};\n  route {p} unreachable;\n}}\n"
+            );
+        }
+    }
+    let dict = n.dictionary.as_deref().and_then(|d| providers.find(d));
+    let mut sessions = Vec::new();
+    for (link, _, local, peer_i) in topo.links_of(i) {
+        let peer_addr = if link.a == i {
+            link.b_addr
+        } else {
+            link.a_addr
+        };
+        sessions.push((
+            link,
+            Afi::Ipv6,
+            IpAddr::from(local),
+            IpAddr::from(peer_addr),
+            peer_i,
+        ));
+        if let (Some(a), Some(b)) = (link.a_addr4, link.b_addr4) {
+            let (l4, p4) = if link.a == i { (a, b) } else { (b, a) };
+            sessions.push((link, Afi::Ipv4, l4.into(), p4.into(), peer_i));
+        }
+    }
+    for (link, afi, local, peer_addr, peer_i) in sessions {
+        if link.kind == LinkKind::Access {
+            continue;
+        }
+        let peer = &topo.nodes[peer_i];
+        let v = if afi == Afi::Ipv6 { 6 } else { 4 };
+        // What the peer is to us.
+        let rel = match link.kind {
+            LinkKind::Transit if link.b == i => Rel::Customer,
+            LinkKind::Transit => Rel::Provider,
+            LinkKind::Peer => Rel::Peer,
+            LinkKind::Internal => Rel::Internal,
+            LinkKind::Access => continue,
+        };
+        let proto = match afi {
+            Afi::Ipv6 => format!("n_{}", ident(&peer.name)),
+            Afi::Ipv4 => format!("n_{}_4", ident(&peer.name)),
+        };
+        // Import.
+        let _ = writeln!(o, "filter {proto}_in {{");
+        if rel == Rel::Customer {
+            let allowed = customer_prefixes(topo, peer_i, net, afi);
+            if allowed.is_empty() && peer.kind == NodeKind::Site {
+                let _ = writeln!(o, "  reject; # the site announces no such prefix");
+            } else if !allowed.is_empty() {
+                let _ = writeln!(o, "  if net !~ [ {} ] then reject;", allowed.join(", "));
+            }
+        }
+        if let Some((tag, lp)) = rel.tag() {
+            let _ = writeln!(o, "  bgp_large_community.add(({asn}, 1, {tag}));");
+            let _ = writeln!(o, "  bgp_local_pref = {lp};");
+        }
+        if let Some(d) = dict {
+            for e in &d.entries {
+                if e.action != Action::LocalPref || e.region.is_some_and(|r| r != n.region) {
+                    continue;
+                }
+                let (Some(level), Some(v)) = (e.level, e.value(None)) else {
+                    continue;
+                };
+                let _ = writeln!(
+                    o,
+                    "  if {} then bgp_local_pref = {}; # {}",
+                    matches(&v),
+                    level_pref(level),
+                    e.meaning
+                );
+            }
+        }
+        let _ = writeln!(o, "  accept;\n}}\n");
+        // Export.
+        let _ = writeln!(o, "filter {proto}_out {{");
+        if rel == Rel::Internal {
+            let _ = writeln!(o, "  if source != RTS_BGP then reject;\n  accept;\n}}\n");
+        } else {
+            let _ = writeln!(o, "  if source = RTS_STATIC then accept;");
+            let _ = writeln!(o, "  if source != RTS_BGP then reject;");
+            if rel != Rel::Customer {
+                let _ = writeln!(
+                    o,
+                    "  # Gao-Rexford: only customer routes go to peers and providers.\n  if ({asn}, 1, 1) !~ bgp_large_community then reject;"
+                );
+            }
+            if let Some(d) = dict {
+                actions(&mut o, d, peer, asn);
+            }
+            let _ = writeln!(o, "  bgp_large_community.delete([({asn}, 1, *)]);");
+            let _ = writeln!(o, "  accept;\n}}\n");
+        }
+        let peer_as = peer.asn.unwrap_or(0);
+        let _ = writeln!(o, "protocol bgp {proto} {{");
+        let _ = writeln!(o, "  description \"{} ({})\";", peer.name, rel.word());
+        let _ = writeln!(o, "  local {local} as {asn};");
+        let _ = writeln!(o, "  neighbor {peer_addr} as {peer_as};");
+        let _ = writeln!(o, "  direct;");
+        let _ = writeln!(
+            o,
+            "  connect delay time 1;\n  connect retry time 2;\n  error wait time 1, 4;"
+        );
+        let _ = writeln!(o, "  ipv{v} {{");
+        if rel == Rel::Internal {
+            let _ = writeln!(o, "    next hop self;\n    gateway direct;");
+        }
+        let _ = writeln!(
+            o,
+            "    import filter {proto}_in;\n    export filter {proto}_out;\n  }};\n}}\n"
+        );
+    }
+    o
+}
+
+/// Export actions of a dictionary towards one eBGP neighbour.
+fn actions(o: &mut String, d: &tern_model::Provider, peer: &Node, asn: u32) {
+    let target = peer.represents.or(peer.asn).map(Asn);
+    for e in &d.entries {
+        if e.region.is_some_and(|r| r != peer.region) {
+            continue;
+        }
+        let v = match e.target {
+            Target::Peer => {
+                if e.peer.is_some_and(|p| Some(p) != target) {
+                    continue;
+                }
+                match target.and_then(|t| e.value(Some(t))) {
+                    Some(v) => v,
+                    None => continue,
+                }
+            }
+            Target::All => match e.value(None) {
+                Some(v) => v,
+                None => continue,
+            },
+        };
+        match e.action {
+            Action::NoAnnounce | Action::NoExport => {
+                let _ = writeln!(o, "  if {} then reject; # {}", matches(&v), e.meaning);
+            }
+            Action::Prepend => {
+                let times = e.times.unwrap_or(1);
+                let p = "bgp_path.prepend(".to_owned() + &asn.to_string() + "); ";
+                let _ = writeln!(
+                    o,
+                    "  if {} then {{ {}}} # {}",
+                    matches(&v),
+                    p.repeat(times as usize),
+                    e.meaning
+                );
+            }
+            Action::LocalPref => {}
+        }
+    }
+}
+
+/// A BIRD test for one community value.
+fn matches(v: &Value) -> String {
+    match v {
+        Value::Standard(c) => format!("({}, {}) ~ bgp_community", c.high(), c.low()),
+        Value::Large(c) => format!(
+            "({}, {}, {}) ~ bgp_large_community",
+            c.global, c.local1, c.local2
+        ),
+    }
+}
+
+/// The prefixes a customer may announce: a site's IPv6 prefixes, an eyeball's own /48; empty
+/// (anything) for routers that pass their own customers' routes on.
+fn customer_prefixes(topo: &Topology, i: usize, net: &Network, afi: Afi) -> Vec<String> {
+    let n = &topo.nodes[i];
+    match n.kind {
+        NodeKind::Site => net
+            .sites
+            .iter()
+            .find(|s| Some(s.id.as_str()) == n.site.as_deref())
+            .map(|s| s.announces_of(afi).map(|p| p.to_string()).collect())
+            .unwrap_or_default(),
+        NodeKind::Eyeball => match afi {
+            Afi::Ipv6 => n.prefix.iter().map(|p| p.to_string()).collect(),
+            Afi::Ipv4 => n.prefix4.iter().map(|p| p.to_string()).collect(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// A BIRD identifier from a node name.
+pub fn ident(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+fn kind_word(k: NodeKind) -> &'static str {
+    match k {
+        NodeKind::Site => "site",
+        NodeKind::Provider => "provider",
+        NodeKind::Transit => "transit carrier",
+        NodeKind::Eyeball => "eyeball",
+        NodeKind::Probe => "probe",
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rel {
+    Customer,
+    Peer,
+    Provider,
+    Internal,
+}
+
+impl Rel {
+    /// (large-community tag, local-pref) set on import; none for iBGP (kept as learned).
+    fn tag(self) -> Option<(u32, u32)> {
+        match self {
+            Rel::Customer => Some((1, LP_CUSTOMER)),
+            Rel::Peer => Some((2, LP_PEER)),
+            Rel::Provider => Some((3, LP_PROVIDER)),
+            Rel::Internal => None,
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            Rel::Customer => "customer",
+            Rel::Peer => "peer",
+            Rel::Provider => "provider",
+            Rel::Internal => "iBGP",
+        }
+    }
+}

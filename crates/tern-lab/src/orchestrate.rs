@@ -1,0 +1,573 @@
+//! Lab life cycle: prerequisites, `up` (transactional), `down`, `status`, `fail`, `heal` and
+//! `apply`. Each step records what it created in the lab state before moving on, so `down`
+//! (or the rollback of a failed `up`) removes exactly what exists, and nothing else.
+
+use std::net::Ipv6Addr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tern_model::lab::RawLab;
+use tern_model::{Network, Providers, Severity};
+
+use crate::birdconf;
+use crate::daemon::{self, Protocol};
+use crate::error::LabError;
+use crate::netns;
+use crate::speaker::SpeakerKind;
+use crate::state::{self, LabState, Proc, ProcKind};
+use crate::topology::{self, LinkKind, NodeKind, Topology};
+
+/// Programs `up` needs.
+pub const UP_PROGRAMS: &[&str] = &["ip", "tc", "sysctl", "kill", "birdc"];
+/// Programs `measure` needs.
+pub const MEASURE_PROGRAMS: &[&str] = &["ip", "ping", "traceroute", "curl"];
+/// How long `up` waits for every BGP session and route by default.
+pub const DEFAULT_CONVERGE: Duration = Duration::from_secs(60);
+
+/// A tern.toml ready for the lab.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The network.
+    pub net: Network,
+    /// Its `[lab]` section (default when absent).
+    pub lab: RawLab,
+    /// Provider dictionaries.
+    pub providers: Providers,
+}
+
+/// Loads and validates tern.toml; errors in it make it unusable for a lab.
+pub fn load(path: &Path) -> Result<Loaded, LabError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+    load_text(path, &text)
+}
+
+/// [`load`] from text (`path` is used in messages).
+pub fn load_text(path: &Path, text: &str) -> Result<Loaded, LabError> {
+    let model = tern_model::parse(path, text)?;
+    let errors: Vec<String> = model
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.to_string())
+        .collect();
+    if !errors.is_empty() {
+        return Err(LabError::Design(format!(
+            "{} has errors (run tern check):\n{}",
+            path.display(),
+            errors.join("\n")
+        )));
+    }
+    let lab = tern_model::lab::section(text)
+        .map_err(|e| LabError::LabSection {
+            path: path.to_path_buf(),
+            message: e.message().to_owned(),
+        })?
+        .unwrap_or_default();
+    Ok(Loaded {
+        net: model.network,
+        lab,
+        providers: model.providers,
+    })
+}
+
+/// Is `program` runnable (a path, or found on PATH or in the sbin directories)?
+pub fn find_program(program: &str) -> Option<PathBuf> {
+    if program.contains('/') {
+        let p = PathBuf::from(program);
+        return p.is_file().then_some(p);
+    }
+    let path = std::env::var("PATH").unwrap_or_default();
+    path.split(':')
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"])
+        .map(|d| Path::new(d).join(program))
+        .find(|p| p.is_file())
+}
+
+/// The programs of `programs` that cannot be found.
+pub fn missing_programs<'a>(programs: &[&'a str]) -> Vec<&'a str> {
+    programs
+        .iter()
+        .copied()
+        .filter(|p| find_program(p).is_none())
+        .collect()
+}
+
+/// The Debian package that provides a program the lab uses.
+pub fn package_of(program: &str) -> &str {
+    match program.rsplit('/').next().unwrap_or(program) {
+        "ip" | "tc" => "iproute2",
+        "bird" | "birdc" => "bird2",
+        "ping" => "iputils-ping",
+        "traceroute" => "traceroute",
+        "curl" => "curl",
+        "dig" => "dnsutils",
+        "sysctl" | "kill" => "procps",
+        _ => program,
+    }
+}
+
+/// Checks root and programs; the error lists everything missing at once.
+pub fn prerequisites(programs: &[&str]) -> Result<(), LabError> {
+    let mut missing = Vec::new();
+    let euid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2))
+                .and_then(|u| u.parse::<u32>().ok())
+        });
+    if euid != Some(0) {
+        missing.push("root (network namespaces need CAP_NET_ADMIN: run as root)".to_owned());
+    }
+    for p in missing_programs(programs) {
+        missing.push(format!("{p} (Debian package {})", package_of(p)));
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(LabError::Prerequisites(missing))
+    }
+}
+
+/// How to bring a lab up.
+#[derive(Clone, Debug)]
+pub struct UpOptions {
+    /// tern.toml.
+    pub config: PathBuf,
+    /// State root (default [`state::DEFAULT_ROOT`]).
+    pub root: PathBuf,
+    /// Tag; a fresh one when `None`.
+    pub tag: Option<String>,
+    /// The `tern` executable (runs `tern lab serve` in site namespaces).
+    pub exe: PathBuf,
+    /// The BIRD program.
+    pub bird: PathBuf,
+    /// What runs at the sites.
+    pub speaker: SpeakerKind,
+    /// How long to wait for BGP to converge.
+    pub converge: Duration,
+}
+
+/// Creates the lab. On any error everything created so far is removed before returning it.
+pub fn up(opts: &UpOptions) -> Result<LabState, LabError> {
+    let mut programs = UP_PROGRAMS.to_vec();
+    let bird = opts.bird.to_string_lossy().into_owned();
+    programs.push(&bird);
+    prerequisites(&programs)?;
+    let loaded = load(&opts.config)?;
+    let topo = topology::design(&loaded.net, &loaded.lab, &loaded.providers)?;
+    let tag = opts.tag.clone().unwrap_or_else(state::new_tag);
+    if !state::valid_tag(&tag) {
+        return Err(LabError::Design(format!(
+            "tag {tag:?}: use 1-{} lowercase letters or digits",
+            state::MAX_TAG
+        )));
+    }
+    let config = std::fs::canonicalize(&opts.config).unwrap_or(opts.config.clone());
+    let mut st = LabState::new(&opts.root, &tag, &config, opts.speaker);
+    if st.dir.join("state.json").exists() {
+        return Err(LabError::Design(format!(
+            "a lab tagged {tag} exists already ({}); run tern lab down --tag {tag}",
+            st.dir.display()
+        )));
+    }
+    let prefix = state::ns_prefix(&tag);
+    if netns::list()?.iter().any(|n| n.starts_with(&prefix)) {
+        return Err(LabError::Design(format!(
+            "namespaces named {prefix}* exist already; run tern lab down --tag {tag}"
+        )));
+    }
+    st.topology = Some(topo);
+    st.save()?;
+    match build(&mut st, &loaded, opts) {
+        Ok(()) => {
+            st.complete = true;
+            st.save()?;
+            Ok(st)
+        }
+        Err(e) => {
+            let _ = st.save();
+            let _ = down(&st);
+            Err(e)
+        }
+    }
+}
+
+fn build(st: &mut LabState, loaded: &Loaded, opts: &UpOptions) -> Result<(), LabError> {
+    let topo = st.topo()?.clone();
+    for n in &topo.nodes {
+        let ns = st.ns(&n.name);
+        st.namespaces.push(ns.clone());
+        st.save()?;
+        netns::add(&ns)?;
+    }
+    let mut netem = true;
+    for l in &topo.links {
+        let (a, b) = (&topo.nodes[l.a].name, &topo.nodes[l.b].name);
+        let (na, nb) = (st.ns(a), st.ns(b));
+        netns::veth(&na, &l.a_if, &nb, &l.b_if)?;
+        netns::addr(&na, &l.a_if, l.a_addr, l.plen)?;
+        netns::addr(&nb, &l.b_if, l.b_addr, l.plen)?;
+        if let (Some(a4), Some(b4)) = (l.a_addr4, l.b_addr4) {
+            netns::addr4(&na, &l.a_if, a4, l.plen4)?;
+            netns::addr4(&nb, &l.b_if, b4, l.plen4)?;
+        }
+        if netem {
+            netem =
+                netns::netem(&na, &l.a_if, l.delay_ms)? && netns::netem(&nb, &l.b_if, l.delay_ms)?;
+        }
+    }
+    st.netem = netem;
+    // Sites: service addresses on loopback, default route to their first provider.
+    // Probes: default route to their eyeball router. Both stay inside the lab.
+    for (i, n) in topo.nodes.iter().enumerate() {
+        let ns = st.ns(&n.name);
+        match n.kind {
+            NodeKind::Site => {
+                for a in &n.addrs {
+                    netns::addr(&ns, "lo", *a, 128)?;
+                }
+                for a in &n.addrs4 {
+                    netns::addr4(&ns, "lo", *a, 32)?;
+                }
+                gateways(&ns, &topo, i, LinkKind::Transit)?;
+            }
+            NodeKind::Probe => gateways(&ns, &topo, i, LinkKind::Access)?,
+            _ => {}
+        }
+    }
+    st.save()?;
+    for (i, n) in topo.nodes.iter().enumerate() {
+        if !matches!(
+            n.kind,
+            NodeKind::Provider | NodeKind::Transit | NodeKind::Eyeball
+        ) {
+            continue;
+        }
+        let conf = birdconf::router(
+            &topo,
+            i,
+            &loaded.net,
+            &loaded.providers,
+            &daemon::log_path(st, &n.name),
+        );
+        let pid = daemon::start_bird(st, &n.name, &conf, &opts.bird)?;
+        st.processes.push(Proc {
+            node: n.name.clone(),
+            kind: ProcKind::Bird,
+            pid: Some(pid),
+        });
+        st.save()?;
+    }
+    let lab_net = birdconf::site_network(&loaded.net, &topo)?;
+    for s in &topo.sites {
+        let procs = st
+            .speaker
+            .start(st, &s.id, &lab_net, &opts.bird, &opts.exe)?;
+        st.processes.extend(procs);
+        st.save()?;
+    }
+    wait_converged(st, opts.converge)
+}
+
+/// Default routes of node `i` towards the other end of its first link of `kind`.
+fn gateways(ns: &str, topo: &Topology, i: usize, kind: LinkKind) -> Result<(), LabError> {
+    let Some((l, ..)) = topo.links_of(i).into_iter().find(|(l, ..)| l.kind == kind) else {
+        return Ok(());
+    };
+    let ours = l.a == i;
+    netns::default_route(ns, if ours { l.b_addr } else { l.a_addr })?;
+    if let Some(gw) = if ours { l.b_addr4 } else { l.a_addr4 } {
+        netns::default_route4(ns, gw)?;
+    }
+    Ok(())
+}
+
+/// Waits until every BGP session is Established (those of failed sites excepted) and every
+/// eyeball router has a route to the target.
+pub fn wait_converged(st: &LabState, timeout: Duration) -> Result<(), LabError> {
+    let topo = st.topo()?;
+    let t = Instant::now();
+    let mut targets = vec![topo.target.to_string()];
+    targets.extend(topo.target4.map(|t| t.to_string()));
+    loop {
+        let mut pending = Vec::new();
+        for n in &topo.nodes {
+            if n.kind == NodeKind::Probe || st.failed.contains(&n.name) {
+                continue;
+            }
+            match daemon::protocols(st, &n.name) {
+                Ok(ps) => pending.extend(
+                    ps.iter()
+                        .filter(|p| p.proto == "BGP" && !p.info.starts_with("Established"))
+                        .map(|p| format!("{}:{}", n.name, p.name)),
+                ),
+                Err(_) => pending.push(format!("{} (no answer from BIRD)", n.name)),
+            }
+        }
+        if pending.is_empty() {
+            for i in topo.of_kind(NodeKind::Eyeball) {
+                let name = &topo.nodes[i].name;
+                for target in &targets {
+                    let r = daemon::birdc(st, name, &["show", "route", "for", target])
+                        .unwrap_or_default();
+                    if !r.contains("via") {
+                        pending.push(format!("{name}: no route to {target}"));
+                    }
+                }
+            }
+        }
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if t.elapsed() > timeout {
+            return Err(LabError::Timeout {
+                what: format!("BGP to converge; still pending: {}", pending.join(", ")),
+                seconds: timeout.as_secs(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// What `down` removed.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DownReport {
+    /// Processes stopped.
+    pub processes: usize,
+    /// Namespaces deleted.
+    pub namespaces: Vec<String>,
+    /// Problems met (down carries on past them).
+    pub problems: Vec<String>,
+}
+
+/// Removes a lab: its processes, every namespace named `tern-<tag>-*` (recorded or not), and
+/// its state directory. Safe to run on a half-built lab and to run twice.
+pub fn down(st: &LabState) -> DownReport {
+    let mut r = down_tag(&st.tag, &st.processes);
+    if let Err(e) = std::fs::remove_dir_all(&st.dir) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            r.problems.push(format!("{}: {e}", st.dir.display()));
+        }
+    }
+    r
+}
+
+/// The namespace and process part of [`down`], by tag (works without a state file).
+pub fn down_tag(tag: &str, procs: &[Proc]) -> DownReport {
+    let mut r = DownReport::default();
+    let grace = Duration::from_secs(2);
+    for p in procs {
+        if let Some(pid) = p.pid.filter(|p| netns::alive(*p)) {
+            netns::stop(pid, grace);
+            r.processes += 1;
+        }
+    }
+    let prefix = state::ns_prefix(tag);
+    let all = match netns::list() {
+        Ok(v) => v,
+        Err(e) => {
+            r.problems.push(e.to_string());
+            Vec::new()
+        }
+    };
+    for ns in all.into_iter().filter(|n| n.starts_with(&prefix)) {
+        // Anything still running inside our namespace is ours.
+        for pid in netns::pids(&ns).unwrap_or_default() {
+            netns::stop(pid, grace);
+            r.processes += 1;
+        }
+        match netns::delete(&ns) {
+            Ok(()) => r.namespaces.push(ns),
+            Err(e) => r.problems.push(e.to_string()),
+        }
+    }
+    r
+}
+
+/// One node in `status`.
+#[derive(Clone, Debug, Serialize)]
+pub struct NodeStatus {
+    /// Node name.
+    pub name: String,
+    /// Kind.
+    pub kind: NodeKind,
+    /// Namespace.
+    pub namespace: String,
+    /// Does the namespace exist?
+    pub present: bool,
+    /// Processes: (kind, pid, alive).
+    pub processes: Vec<(ProcKind, u32, bool)>,
+    /// BGP protocols of its BIRD.
+    pub bgp: Vec<Protocol>,
+}
+
+/// `tern lab status`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Status {
+    /// Tag.
+    pub tag: String,
+    /// State directory.
+    pub dir: PathBuf,
+    /// tern.toml.
+    pub config: PathBuf,
+    /// What runs at the sites.
+    pub speaker: String,
+    /// Link delays applied?
+    pub netem: bool,
+    /// `up` finished?
+    pub complete: bool,
+    /// Failed sites.
+    pub failed: Vec<String>,
+    /// Target address.
+    pub target: Option<Ipv6Addr>,
+    /// Nodes.
+    pub nodes: Vec<NodeStatus>,
+}
+
+/// Looks at a lab.
+pub fn status(st: &LabState) -> Result<Status, LabError> {
+    let present = netns::list()?;
+    let mut nodes = Vec::new();
+    if let Some(topo) = &st.topology {
+        for n in &topo.nodes {
+            let ns = st.ns(&n.name);
+            let processes: Vec<(ProcKind, u32, bool)> = st
+                .processes
+                .iter()
+                .filter(|p| p.node == n.name)
+                .filter_map(|p| p.pid.map(|pid| (p.kind, pid, netns::alive(pid))))
+                .collect();
+            let bgp = if processes.iter().any(|p| p.0 == ProcKind::Bird && p.2) {
+                daemon::protocols(st, &n.name)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|p| p.proto == "BGP")
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            nodes.push(NodeStatus {
+                name: n.name.clone(),
+                kind: n.kind,
+                present: present.contains(&ns),
+                namespace: ns,
+                processes,
+                bgp,
+            });
+        }
+    }
+    Ok(Status {
+        tag: st.tag.clone(),
+        dir: st.dir.clone(),
+        config: st.config.clone(),
+        speaker: st.speaker.describe().to_owned(),
+        netem: st.netem,
+        complete: st.complete,
+        failed: st.failed.clone(),
+        target: st.topology.as_ref().map(|t| t.target),
+        nodes,
+    })
+}
+
+/// Fails a site (see [`SpeakerKind::fail`]) and records it.
+pub fn fail(st: &mut LabState, site: &str) -> Result<(), LabError> {
+    known_site(st, site)?;
+    st.speaker.fail(st, site)?;
+    if !st.failed.iter().any(|f| f == site) {
+        st.failed.push(site.to_owned());
+    }
+    st.save()
+}
+
+/// Heals a failed site.
+pub fn heal(st: &mut LabState, site: &str) -> Result<(), LabError> {
+    known_site(st, site)?;
+    st.speaker.heal(st, site)?;
+    st.failed.retain(|f| f != site);
+    st.save()
+}
+
+fn known_site(st: &LabState, site: &str) -> Result<(), LabError> {
+    let topo = st.topo()?;
+    if topo.site(site).is_none() {
+        return Err(LabError::NotFound(format!(
+            "no site {site:?} in the lab; sites are: {}",
+            topo.sites
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Applies a changed tern.toml to the running lab by reload; returns the nodes reloaded. The
+/// lab's shape (sites, providers, `[lab]`) must stay the same: that needs `down` and `up`.
+pub fn apply(st: &mut LabState, config: &Path) -> Result<Vec<String>, LabError> {
+    let loaded = load(config)?;
+    apply_loaded(st, config, &loaded)
+}
+
+/// [`apply`] with an already loaded config.
+pub fn apply_loaded(
+    st: &mut LabState,
+    config: &Path,
+    loaded: &Loaded,
+) -> Result<Vec<String>, LabError> {
+    let topo = st.topo()?.clone();
+    let new = topology::design(&loaded.net, &loaded.lab, &loaded.providers)?;
+    let shape = |t: &Topology| {
+        (
+            t.nodes
+                .iter()
+                .map(|n| (n.name.clone(), n.kind, n.asn))
+                .collect::<Vec<_>>(),
+            t.links
+                .iter()
+                .map(|l| (l.a, l.b, l.kind))
+                .collect::<Vec<_>>(),
+            t.target,
+        )
+    };
+    if shape(&topo) != shape(&new) {
+        return Err(LabError::Design(
+            "the new config changes the lab's shape (sites, upstreams, [lab]); run tern lab down and up"
+                .into(),
+        ));
+    }
+    let mut changed = Vec::new();
+    for (i, n) in topo.nodes.iter().enumerate() {
+        if !matches!(
+            n.kind,
+            NodeKind::Provider | NodeKind::Transit | NodeKind::Eyeball
+        ) {
+            continue;
+        }
+        let conf = birdconf::router(
+            &topo,
+            i,
+            &loaded.net,
+            &loaded.providers,
+            &daemon::log_path(st, &n.name),
+        );
+        let path = daemon::conf_path(st, &n.name);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(conf.as_str()) {
+            std::fs::write(&path, &conf).map_err(|e| LabError::io(&path, e))?;
+            daemon::birdc(st, &n.name, &["configure"])?;
+            changed.push(n.name.clone());
+        }
+    }
+    let lab_net = birdconf::site_network(&loaded.net, &topo)?;
+    for s in &topo.sites {
+        if st.speaker.apply(st, &s.id, &lab_net)? {
+            changed.push(s.id.clone());
+        }
+    }
+    st.config = std::fs::canonicalize(config).unwrap_or(config.to_path_buf());
+    st.save()?;
+    Ok(changed)
+}

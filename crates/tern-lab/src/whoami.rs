@@ -1,0 +1,204 @@
+//! The lab's "which site am I hitting" endpoints, run at every site while BIRD stands in for
+//! `tern run`: HTTP `GET /cdn-cgi/trace` (key=value lines in the style of Cloudflare's, with
+//! `site=` and `colo=`) and DNS CHAOS TXT `id.server` / `hostname.bind` (RFC 4892).
+//!
+//! Blocking std sockets and one thread per listener: it serves a handful of probes. It binds
+//! the site's service addresses one by one (not the wildcard) so that UDP answers leave from the
+//! anycast address the probe asked. Bad requests get 400 / FORMERR or are dropped; nothing a
+//! client sends can stop it. The site daemon (tern-edge) replaces it when `tern run` is wired.
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::time::Duration;
+
+use crate::dns;
+use crate::error::LabError;
+
+/// Who answers.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    /// Site id (`ams`).
+    pub site: String,
+    /// IATA-like code (`AMS`).
+    pub code: Option<String>,
+}
+
+/// Binds HTTP (`http_port`) and DNS (`dns_port`) on every address and serves until killed.
+pub fn serve(
+    id: &Identity,
+    addrs: &[IpAddr],
+    http_port: u16,
+    dns_port: u16,
+) -> Result<(), LabError> {
+    let mut threads = Vec::new();
+    for a in addrs {
+        let http = SocketAddr::new(*a, http_port);
+        let l = TcpListener::bind(http).map_err(|e| LabError::Command {
+            command: format!("bind tcp {http}"),
+            detail: e.to_string(),
+        })?;
+        let dnsa = SocketAddr::new(*a, dns_port);
+        let u = UdpSocket::bind(dnsa).map_err(|e| LabError::Command {
+            command: format!("bind udp {dnsa}"),
+            detail: e.to_string(),
+        })?;
+        let idh = id.clone();
+        threads.push(std::thread::spawn(move || http_loop(&l, &idh)));
+        let idd = id.clone();
+        threads.push(std::thread::spawn(move || dns_loop(&u, &idd)));
+    }
+    for t in threads {
+        let _ = t.join();
+    }
+    Ok(())
+}
+
+fn http_loop(l: &TcpListener, id: &Identity) {
+    for s in l.incoming().flatten() {
+        let _ = http_conn(s, id);
+    }
+}
+
+fn http_conn(mut s: TcpStream, id: &Identity) -> std::io::Result<()> {
+    s.set_read_timeout(Some(Duration::from_secs(2)))?;
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 8192 {
+        let n = s.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let mut lines = text.split("\r\n");
+    let req: Vec<&str> = lines.next().unwrap_or("").split(' ').collect();
+    let header = |name: &str| {
+        text.split("\r\n")
+            .skip(1)
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| v.trim().to_owned())
+            })
+            .unwrap_or_default()
+    };
+    let (status, body) = match req.as_slice() {
+        ["GET", path, version] if path.starts_with("/cdn-cgi/trace") => {
+            let ip = s
+                .peer_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default();
+            let ts = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| format!("{:.3}", d.as_secs_f64()))
+                .unwrap_or_default();
+            let colo = id.code.clone().unwrap_or_else(|| id.site.to_uppercase());
+            let body = format!(
+                "fl=tern-lab\nh={}\nip={ip}\nts={ts}\nvisit_scheme=http\nuag={}\ncolo={colo}\nsite={}\nhttp={}\ntls=off\n",
+                header("host"),
+                header("user-agent"),
+                id.site,
+                version.to_ascii_lowercase()
+            );
+            ("200 OK", body)
+        }
+        ["GET", _, _] => ("404 Not Found", "not found\n".to_owned()),
+        _ => ("400 Bad Request", "bad request\n".to_owned()),
+    };
+    let resp = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(resp.as_bytes())
+}
+
+fn dns_loop(u: &UdpSocket, id: &Identity) {
+    let mut buf = [0u8; 1500];
+    loop {
+        let Ok((n, from)) = u.recv_from(&mut buf) else {
+            continue;
+        };
+        if let Some(a) = respond(&buf[..n], id) {
+            let _ = u.send_to(&a, from);
+        }
+    }
+}
+
+/// The answer to one DNS message, if any (responses and unreadable headers are dropped).
+pub fn respond(raw: &[u8], id: &Identity) -> Option<Vec<u8>> {
+    let q = match dns::parse_query(raw) {
+        Ok(q) => q,
+        Err(_) => {
+            // FORMERR when at least a query header is there (RFC 1035 §4.1.1), else silence.
+            if raw.len() >= 12 && raw[2] & 0x80 == 0 {
+                let mut h = raw[..12].to_vec();
+                h[2] = 0x80 | (h[2] & 0x79);
+                h[3] = dns::RCODE_FORMERR;
+                h[4..12].fill(0);
+                return Some(h);
+            }
+            return None;
+        }
+    };
+    let ok = q.question.qclass == dns::CLASS_CH
+        && q.question.qtype == dns::TYPE_TXT
+        && matches!(q.question.name.as_str(), "id.server" | "hostname.bind");
+    Some(if ok {
+        dns::answer(raw, &q, Some(&id.site), 0)
+    } else {
+        dns::answer(raw, &q, None, dns::RCODE_REFUSED)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_id_server_and_refuses_the_rest() {
+        let id = Identity {
+            site: "ams".into(),
+            code: Some("AMS".into()),
+        };
+        let q = dns::query(7, "ID.SERVER", dns::TYPE_TXT, dns::CLASS_CH);
+        let r = dns::parse_reply(&respond(&q, &id).unwrap()).unwrap();
+        assert_eq!(r.txt, vec!["ams".to_string()]);
+        let q = dns::query(8, "example.com", 1, 1);
+        let r = dns::parse_reply(&respond(&q, &id).unwrap()).unwrap();
+        assert_eq!(r.rcode, dns::RCODE_REFUSED);
+        // A header with a question count but no question: FORMERR.
+        let r = respond(&[0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0], &id).unwrap();
+        assert_eq!(r[3] & 0x0f, dns::RCODE_FORMERR);
+        assert!(respond(&[1, 2, 3], &id).is_none());
+    }
+
+    #[test]
+    fn query_and_watch_over_loopback() {
+        let id = Identity {
+            site: "fra".into(),
+            code: None,
+        };
+        let u = UdpSocket::bind("[::1]:0").unwrap();
+        let server = u.local_addr().unwrap();
+        std::thread::spawn(move || dns_loop(&u, &id));
+        let x = dns::chaos(server, "hostname.bind", Duration::from_secs(2)).unwrap();
+        assert_eq!(x.reply.txt, vec!["fra".to_string()]);
+        assert!(x.rt_ms >= 0.0 && x.abuf.len() > 12);
+        let mut answers = Vec::new();
+        dns::watch(
+            server,
+            Duration::from_millis(5),
+            Duration::from_millis(200),
+            &mut |sent, txt| {
+                answers.push((sent, txt));
+                answers.len() < 10
+            },
+        )
+        .unwrap();
+        assert_eq!(answers.len(), 10);
+        assert!(answers.iter().all(|(_, t)| t == &vec!["fra".to_string()]));
+        assert!(answers.windows(2).all(|w| w[0].0 <= w[1].0 + 0.5));
+    }
+}

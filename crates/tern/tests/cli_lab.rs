@@ -1,0 +1,389 @@
+//! Black-box tests of `tern lab` on the real thing: namespaces, BIRD 2, probes. They need root
+//! (CI runs as root); without it they say so loudly and return.
+//!
+//! Each test uses its own tag and its own state directory, so they run in parallel with each
+//! other and with anything else on the host, and a guard runs `tern lab down` even when an
+//! assertion fails.
+//!
+//! The expected catchment is written from the lab's design (examples/lab/tern.toml): every
+//! carrier router prefers the eBGP route from the provider router in its own region over what
+//! its other regions pass on by iBGP (equal local-pref and AS path length), so probes in Europe
+//! reach ams, in North America ewr, in Asia nrt.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const TERN: &str = env!("CARGO_BIN_EXE_tern");
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name)
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        == Some("0")
+}
+
+macro_rules! need_root {
+    () => {
+        if !is_root() {
+            eprintln!(
+                "\n\n*** SKIPPED {}: tern lab needs root (network namespaces); CI runs as root ***\n\n",
+                module_path!()
+            );
+            return;
+        }
+    };
+}
+
+/// A lab's tag and state directory; `down` on drop.
+struct Lab {
+    tag: String,
+    dir: PathBuf,
+}
+
+impl Lab {
+    fn new(name: &str) -> Lab {
+        let tag = format!("{name}{:x}", std::process::id() & 0xffff);
+        let dir = std::env::temp_dir().join(format!("tern-cli-lab-{tag}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        Lab { tag, dir }
+    }
+
+    fn tern(&self, args: &[&str]) -> Output {
+        let mut c = Command::new(TERN);
+        c.args(args)
+            .arg("--tag")
+            .arg(&self.tag)
+            .arg("--state-dir")
+            .arg(&self.dir);
+        c.output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.tern(args);
+        assert!(
+            o.status.success(),
+            "tern {} failed ({}):\n{}\n{}",
+            args.join(" "),
+            o.status,
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    /// Probe → (region, site) from `tern lab measure --json`, once the DNS, HTTP and
+    /// traceroute evidence of every probe agree (they may not while routes are changing).
+    fn catchment(&self) -> BTreeMap<String, (String, Option<String>)> {
+        let t = Instant::now();
+        loop {
+            let v: serde_json::Value =
+                serde_json::from_str(&self.ok(&["lab", "measure", "--json"])).unwrap();
+            let mut m = BTreeMap::new();
+            let mut agree = true;
+            for r in v["results"].as_array().unwrap() {
+                let s = |k: &str| r[k].as_str().map(str::to_owned);
+                let site = s("site");
+                let site4 = r["dns4"]["txt"][0].as_str().map(str::to_owned);
+                agree &= s("dns_site") == site
+                    && s("http_site") == site
+                    && s("trace_site") == site
+                    && site4 == site;
+                m.insert(s("probe").unwrap(), (s("region").unwrap(), site));
+            }
+            if agree {
+                return m;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "DNS, HTTP and traceroute disagree for 30 s: {v}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn namespaces(&self) -> Vec<String> {
+        let out = Command::new("ip").args(["netns", "list"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|n| n.starts_with(&format!("tern-{}-", self.tag)))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Processes whose command line mentions this lab's state directory or namespaces.
+    fn processes(&self) -> Vec<String> {
+        let dir = self.dir.to_string_lossy().into_owned();
+        let ns = format!("tern-{}-", self.tag);
+        let mut v = Vec::new();
+        for e in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
+                continue;
+            };
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            let zombie = stat
+                .rsplit_once(')')
+                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'));
+            if !zombie && (cmd.contains(&dir) || cmd.contains(&ns)) && pid != std::process::id() {
+                v.push(format!("{pid}: {cmd}"));
+            }
+        }
+        v
+    }
+
+    /// Nothing of the lab is left: namespaces, processes, state.
+    fn assert_gone(&self) {
+        assert_eq!(self.namespaces(), Vec::<String>::new(), "namespaces left");
+        assert_eq!(self.processes(), Vec::<String>::new(), "processes left");
+        assert!(
+            !self.dir.join(&self.tag).exists(),
+            "state directory {} left",
+            self.dir.join(&self.tag).display()
+        );
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = self.tern(&["lab", "down"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn expected(region: &str) -> &'static str {
+    match region {
+        "europe" => "ams",
+        "north-america" => "ewr",
+        "asia" => "nrt",
+        r => panic!("the lab example has no probes in {r}"),
+    }
+}
+
+#[test]
+fn catchment_failover_prepend_and_clean_down() {
+    need_root!();
+    let lab = Lab::new("cl");
+    let cfg = example("lab/tern.toml");
+    lab.ok(&["lab", "up", cfg.to_str().unwrap()]);
+
+    // 1. The catchment is the designed one.
+    let base = lab.catchment();
+    assert_eq!(base.len(), 6, "{base:?}");
+    for (p, (region, site)) in &base {
+        assert_eq!(site.as_deref(), Some(expected(region)), "{p} in {region}");
+    }
+
+    // A real resolver client agrees with the lab's DNS probe.
+    let dig = Command::new("ip")
+        .args(["netns", "exec", &format!("tern-{}-probe-as-1", lab.tag)])
+        .args([
+            "dig",
+            "@2001:db8:c0::1",
+            "-c",
+            "CH",
+            "-t",
+            "TXT",
+            "id.server",
+            "+short",
+        ])
+        .args(["+time=2", "+tries=2"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&dig.stdout).trim(),
+        "\"nrt\"",
+        "{dig:?}"
+    );
+
+    // RIPE Atlas output, as tern atlas reads it.
+    let out = lab.dir.join("atlas");
+    lab.ok(&["lab", "measure", "--out", out.to_str().unwrap()]);
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(out.join(f)).unwrap()).unwrap()
+    };
+    let dns = read("dns.json");
+    let r0 = &dns[0];
+    for k in [
+        "msm_id",
+        "prb_id",
+        "timestamp",
+        "af",
+        "dst_addr",
+        "from",
+        "proto",
+    ] {
+        assert!(!r0[k].is_null(), "dns result lacks {k}: {r0}");
+    }
+    assert_eq!(r0["af"], 6);
+    assert!(r0["result"]["abuf"].as_str().unwrap().len() > 20);
+    assert_eq!(read("traceroute.json")[0]["destination_ip_responded"], true);
+    assert_eq!(read("ping.json")[0]["sent"], 3);
+    // IPv4 too: the example also announces 192.0.2.0/24 from every site.
+    let pings = read("ping.json");
+    let v4: Vec<&serde_json::Value> = pings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["af"] == 4)
+        .collect();
+    assert_eq!(v4.len(), 6, "one IPv4 ping per probe");
+    assert_eq!(v4[0]["dst_addr"], "192.0.2.1");
+    assert_eq!(v4[0]["rcvd"], 3);
+    let body = read("http.json")[0]["result"][0]["body"].clone();
+    assert!(body.as_str().unwrap().contains("site=ams"), "{body}");
+    let probes = read("probes.json");
+    assert_eq!(probes["objects"].as_array().unwrap().len(), 6);
+    assert!(probes["objects"][0]["latitude"].is_f64());
+
+    // 2. A failed site: every probe it had reaches another site; the others stay.
+    lab.ok(&["lab", "fail", "ams"]);
+    let t = Instant::now();
+    let after = loop {
+        let c = lab.catchment();
+        let moved = c
+            .iter()
+            .all(|(_, (_, s))| s.as_deref().is_some_and(|s| s != "ams"));
+        if moved || t.elapsed() > Duration::from_secs(30) {
+            break c;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    eprintln!(
+        "failover: every probe left ams within {} ms (measure rounds included)",
+        t.elapsed().as_millis()
+    );
+    for (p, (region, site)) in &after {
+        if region == "europe" {
+            assert!(
+                site.as_deref().is_some_and(|s| s != "ams"),
+                "{p} did not move: {site:?}"
+            );
+        } else {
+            assert_eq!(site.as_deref(), Some(expected(region)), "{p} moved");
+        }
+    }
+    let status = lab.ok(&["lab", "status"]);
+    assert!(status.contains("failed sites: ams"), "{status}");
+
+    // Heal: back to the design.
+    lab.ok(&["lab", "heal", "ams"]);
+    let t = Instant::now();
+    loop {
+        let c = lab.catchment();
+        if c == base {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(60), "no recovery: {c:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // 3. A prepend at ewr moves North America away from ewr and nothing else.
+    let te = example("lab/tern-prepend.toml");
+    let applied = lab.ok(&["lab", "apply", te.to_str().unwrap()]);
+    assert!(applied.contains("ewr"), "{applied}");
+    let t = Instant::now();
+    let moved = loop {
+        let c = lab.catchment();
+        let na_left = c
+            .values()
+            .filter(|(r, _)| r == "north-america")
+            .all(|(_, s)| s.as_deref().is_some_and(|s| s != "ewr"));
+        if na_left || t.elapsed() > Duration::from_secs(30) {
+            break c;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    for (p, (region, site)) in &moved {
+        if region == "north-america" {
+            assert!(
+                site.as_deref().is_some_and(|s| s != "ewr"),
+                "{p} still at {site:?}"
+            );
+        } else {
+            assert_eq!(site.as_deref(), Some(expected(region)), "{p} moved");
+        }
+    }
+
+    // 4. down leaves nothing.
+    assert!(!lab.namespaces().is_empty());
+    lab.ok(&["lab", "down"]);
+    lab.assert_gone();
+}
+
+#[test]
+fn failed_up_leaves_nothing() {
+    need_root!();
+    let lab = Lab::new("fu");
+    std::fs::create_dir_all(&lab.dir).unwrap();
+    // A BIRD that works four times, then fails: up dies half way, with routers running.
+    let counter = lab.dir.join("count");
+    let script = lab.dir.join("flaky-bird");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nn=$(cat {c} 2>/dev/null || echo 0)\nn=$((n+1))\necho $n > {c}\n\
+             if [ $n -ge 5 ]; then echo injected failure >&2; exit 1; fi\nexec bird \"$@\"\n",
+            c = counter.display()
+        ),
+    )
+    .unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(&script)
+        .status()
+        .unwrap();
+    let cfg = example("lab/tern.toml");
+    let o = lab.tern(&[
+        "lab",
+        "up",
+        cfg.to_str().unwrap(),
+        "--bird",
+        script.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("injected failure"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&counter).unwrap().trim(),
+        "5",
+        "up should have started 4 BIRDs before the failure"
+    );
+    lab.assert_gone();
+}
+
+#[test]
+fn missing_prerequisites_are_named_with_exit_2() {
+    // Runs as any user: without root, root is named; with root, the missing BIRD is.
+    let lab = Lab::new("pr");
+    let cfg = example("lab/tern.toml");
+    let o = lab.tern(&[
+        "lab",
+        "up",
+        cfg.to_str().unwrap(),
+        "--bird",
+        "/nonexistent/bird",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("/nonexistent/bird"), "{err}");
+    if !is_root() {
+        assert!(err.contains("root"), "{err}");
+    }
+    assert!(lab.namespaces().is_empty());
+}
