@@ -278,8 +278,13 @@ fn observe(record: &Record, hints: Option<&SiteHints>, out: &mut Vec<Observation
             }
             if t.destination_responded(record.dst_addr) {
                 let dst = record.dst_addr;
-                let before = t.path().into_iter().rev().find(|(_, a)| Some(*a) != dst);
-                if let Some((_, a)) = before {
+                let before = t.hops.iter().rev().find_map(|h| {
+                    h.replies
+                        .iter()
+                        .find_map(|r| r.from)
+                        .filter(|a| Some(*a) != dst)
+                });
+                if let Some(a) = before {
                     out.push((Evidence::LastHop, network_label(a), a.to_string()));
                 }
             }
