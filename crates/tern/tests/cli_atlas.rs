@@ -257,6 +257,20 @@ fn diff_of_the_quad9_pair() {
     assert!(text.contains("probes got worse"), "{text}");
 }
 
+#[test]
+fn diff_without_common_probes_says_so() {
+    // The three real traceroute repetitions used disjoint probe sets.
+    let d = shared_data().join("atlas/traceroute");
+    let a = d.join("RIPE-Atlas-measurement-44104396.json");
+    let b = d.join("RIPE-Atlas-measurement-44104397.json");
+    let text = ok_stdout(&tern(&["atlas", "diff", p(&a), p(&b)]));
+    assert!(
+        text.contains("0 probes in both runs (911 only before, 948 only after)"),
+        "{text}"
+    );
+    assert!(text.contains("--from-msm"), "{text}");
+}
+
 fn base64(b: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::new();
