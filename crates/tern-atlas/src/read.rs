@@ -164,9 +164,13 @@ fn stream(text: &str, from: usize, in_array: bool) -> Vec<Value<'_>> {
             }
             Some(Err(e)) => {
                 out.push(Err((pos, e.to_string())));
-                // Resume at the next line.
-                let failed_at = pos + de.byte_offset().max(1);
-                pos = match text[failed_at.min(text.len())..].find('\n') {
+                // Resume at the next line. Search bytes: the error offset may fall inside a
+                // multi-byte character (found by fuzzing); the byte after '\n' never does.
+                let failed_at = (pos + de.byte_offset().max(1)).min(text.len());
+                pos = match text.as_bytes()[failed_at..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                {
                     Some(nl) => failed_at + nl + 1,
                     None => text.len(),
                 };
@@ -272,6 +276,15 @@ mod tests {
         let r = parse_results(&arr, "x").unwrap();
         assert_eq!(r.records.len(), 2);
         assert_eq!(r.skipped.count, 1);
+    }
+
+    /// Regression (fuzzing): a broken array whose error lies inside a multi-byte character.
+    #[test]
+    fn resync_inside_a_multibyte_character() {
+        // Must not panic (it did: slicing at a non-boundary).
+        let _ = parse_results("[\u{28c}[,", "x");
+        let r = parse_results("[\u{28c}[,\n{\"prb_id\":1,\"type\":\"ping\"}\n]", "x").unwrap();
+        assert_eq!(r.records.len(), 1);
     }
 
     #[test]
