@@ -16,6 +16,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(results) = tern_atlas::parse_results(text, "fuzz") {
         let a = tern_atlas::analyse(&[results], &tern_atlas::ProbeSet::default(), None);
         let _ = tern_atlas::report::text::analysis(&a, 5);
+        let _ = tern_atlas::report::html::analysis(&a);
+        let d = tern_atlas::diff::diff(&a, &a);
+        let _ = tern_atlas::report::text::diff(&d, 5);
     }
     let _ = tern_atlas::parse_probes(text, "fuzz");
 });

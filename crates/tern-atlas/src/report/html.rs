@@ -161,8 +161,9 @@ fn cdf(series: &[(String, &str, Vec<f64>)]) -> String {
         .iter()
         .flat_map(|s| s.2.iter().copied())
         .fold(10.0f64, f64::max);
-    let xmax = 10f64.powf(max.log10().ceil());
-    let lx = |v: f64| left + (v.max(1.0).log10() / xmax.log10()) * (w - left - right);
+    // At most 10^6 ms on the axis: the tick loop below stays bounded whatever the input.
+    let xmax = 10f64.powf(max.log10().ceil().clamp(1.0, 6.0));
+    let lx = |v: f64| left + (v.clamp(1.0, xmax).log10() / xmax.log10()) * (w - left - right);
     let ly = |f: f64| top + (1.0 - f) * (h - top - bottom);
     let mut s = format!(
         "<svg class=\"cdf\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">"
@@ -462,6 +463,13 @@ mod tests {
             esc("<a href='x'>&\"</a>"),
             "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn cdf_of_absurd_values_is_bounded() {
+        let svg = cdf(&[("x".into(), "#000", vec![0.0, 1e300, f64::MAX])]);
+        assert!(svg.ends_with("</svg>"));
+        assert!(!svg.contains("NaN") && !svg.contains("inf"));
     }
 
     #[test]
