@@ -45,11 +45,17 @@ for poly in polys:
                 dedup.append(p)
         if len(dedup) < 3:
             continue
+        # Rings cut at the antimeridian jump from x=3600 to x=0: start a new subpath there
+        # instead of drawing a line across the whole map.
         s = "M%d %d" % dedup[0]
         px, py = dedup[0]
         rel = []
         for x, y in dedup[1:]:
-            rel.append("%d %d" % (x - px, y - py))
+            if abs(x - px) > 1800:
+                s += ("l" + " ".join(rel) if rel else "") + "M%d %d" % (x, y)
+                rel = []
+            else:
+                rel.append("%d %d" % (x - px, y - py))
             px, py = x, y
-        parts.append(s + "l" + " ".join(rel) + "z")
+        parts.append(s + ("l" + " ".join(rel) if rel else "") + "z")
 sys.stdout.write("".join(parts) + "\n")

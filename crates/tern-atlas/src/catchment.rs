@@ -206,11 +206,14 @@ pub fn site_token(name: &str) -> String {
     if let Some(t) = parts().find(|t| t.len() == 3 && t.bytes().all(|b| b.is_ascii_alphabetic())) {
         return t.to_string();
     }
-    if let Some(t) = parts().find(|t| {
-        t.len() > 3
-            && t[..3].bytes().all(|b| b.is_ascii_alphabetic())
-            && t[3..].bytes().all(|b| b.is_ascii_digit())
-    }) {
+    // Byte tests only: the first three bytes are checked to be ASCII before slicing there.
+    let letters_digits = |t: &&str| {
+        let b = t.as_bytes();
+        b.len() > 3
+            && b[..3].iter().all(u8::is_ascii_alphabetic)
+            && b[3..].iter().all(u8::is_ascii_digit)
+    };
+    if let Some(t) = parts().find(letters_digits) {
         return t[..3].to_string();
     }
     labels.first().map(|s| s.to_string()).unwrap_or_default()
@@ -278,8 +281,13 @@ fn observe(record: &Record, hints: Option<&SiteHints>, out: &mut Vec<Observation
             }
             if t.destination_responded(record.dst_addr) {
                 let dst = record.dst_addr;
-                let before = t.path().into_iter().rev().find(|(_, a)| Some(*a) != dst);
-                if let Some((_, a)) = before {
+                let before = t.hops.iter().rev().find_map(|h| {
+                    h.replies
+                        .iter()
+                        .find_map(|r| r.from)
+                        .filter(|a| Some(*a) != dst)
+                });
+                if let Some(a) = before {
                     out.push((Evidence::LastHop, network_label(a), a.to_string()));
                 }
             }
@@ -336,6 +344,8 @@ mod tests {
         assert_eq!(site_token("cache-sjc1000133-SJC"), "sjc");
         assert_eq!(site_token("fra1"), "fra");
         assert_eq!(site_token("instance7"), "instance7");
+        // Multi-byte characters where the three letters would end: no panic.
+        assert_eq!(site_token("ab\u{e9}1.x"), "ab\u{e9}1");
     }
 
     #[test]

@@ -56,6 +56,16 @@ pub struct Results {
     pub skipped: Skipped,
 }
 
+/// A record converted as soon as serde has read it (keeps the raw forms short-lived);
+/// `Err` is why it would be skipped.
+struct Converted(Result<Record, String>);
+
+impl<'de> serde::Deserialize<'de> for Converted {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        RawRecord::deserialize(d).map(|raw| Converted(convert(raw, 0)))
+    }
+}
+
 /// Reads bytes of a file, decompressing bzip2 when the content starts with `BZh`.
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>, AtlasError> {
     let bytes = std::fs::read(path).map_err(|source| AtlasError::Io {
@@ -154,9 +164,13 @@ fn stream(text: &str, from: usize, in_array: bool) -> Vec<Value<'_>> {
             }
             Some(Err(e)) => {
                 out.push(Err((pos, e.to_string())));
-                // Resume at the next line.
-                let failed_at = pos + de.byte_offset().max(1);
-                pos = match text[failed_at.min(text.len())..].find('\n') {
+                // Resume at the next line. Search bytes: the error offset may fall inside a
+                // multi-byte character (found by fuzzing); the byte after '\n' never does.
+                let failed_at = (pos + de.byte_offset().max(1)).min(text.len());
+                pos = match text.as_bytes()[failed_at..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                {
                     Some(nl) => failed_at + nl + 1,
                     None => text.len(),
                 };
@@ -172,26 +186,23 @@ pub fn parse_results(text: &str, origin: &str) -> Result<Results, AtlasError> {
     // Fast path: a well-formed array is read in one pass. Any error (one broken record) falls
     // back to splitting the array and reading record by record.
     if text.trim_start().starts_with('[') {
-        if let Ok(raws) = serde_json::from_str::<Vec<RawRecord<'_>>>(text) {
-            let mut records = Vec::with_capacity(raws.len());
-            let mut skipped = Skipped::default();
-            let mut broken = false;
-            for (index, raw) in raws.into_iter().enumerate() {
-                match convert(raw, index) {
-                    Ok(r) => records.push(r),
-                    Err(reason) => {
-                        // The line is only known on the slow path.
-                        broken = true;
-                        skipped.push(index, 0, reason);
-                    }
-                }
-            }
-            if !broken {
+        if let Ok(converted) = serde_json::from_str::<Vec<Converted>>(text) {
+            if converted.iter().all(|c| c.0.is_ok()) {
+                let records = converted
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(|(index, c)| {
+                        c.0.ok().map(|mut r| {
+                            r.index = index;
+                            r
+                        })
+                    })
+                    .collect();
                 return Ok(Results {
                     origin: origin.to_string(),
                     layout: Layout::Array,
                     records,
-                    skipped,
+                    skipped: Skipped::default(),
                 });
             }
         }
@@ -265,6 +276,15 @@ mod tests {
         let r = parse_results(&arr, "x").unwrap();
         assert_eq!(r.records.len(), 2);
         assert_eq!(r.skipped.count, 1);
+    }
+
+    /// Regression (fuzzing): a broken array whose error lies inside a multi-byte character.
+    #[test]
+    fn resync_inside_a_multibyte_character() {
+        // Must not panic (it did: slicing at a non-boundary).
+        let _ = parse_results("[\u{28c}[,", "x");
+        let r = parse_results("[\u{28c}[,\n{\"prb_id\":1,\"type\":\"ping\"}\n]", "x").unwrap();
+        assert_eq!(r.records.len(), 1);
     }
 
     #[test]

@@ -192,14 +192,18 @@ pub struct HttpResult {
 }
 
 impl HttpResult {
-    /// The site named by a trace body: a `site=` or `colo=` line.
+    /// The site named by a trace body: the `site=` line (tern's endpoint), else `colo=`
+    /// (Cloudflare-style `/cdn-cgi/trace`).
     pub fn trace_site(&self) -> Option<String> {
         let body = self.body.as_deref()?;
-        body.lines().find_map(|l| {
-            let (k, v) = l.split_once('=')?;
-            let v = v.trim();
-            (matches!(k.trim(), "site" | "colo") && !v.is_empty()).then(|| v.to_string())
-        })
+        let value = |key: &str| {
+            body.lines().find_map(|l| {
+                let (k, v) = l.split_once('=')?;
+                let v = v.trim();
+                (k.trim() == key && !v.is_empty()).then(|| v.to_string())
+            })
+        };
+        value("site").or_else(|| value("colo"))
     }
 }
 

@@ -3,7 +3,7 @@
 
 For every record, in file order: prb_id, last_median_rtt, total_hops, destination_ip_responded,
 and the minimum packet RTT of the hop that gave last_median_rtt (computed from sagan's hop objects).
-With --time N, parses the files N times instead and prints the seconds per pass.
+With --time N, parses the files N times instead and prints the fastest pass in seconds.
 """
 import json
 import sys
@@ -42,14 +42,18 @@ def main():
         with open(path) as f:
             data.append(f.read())
     if passes:
-        start = time.perf_counter()
+        # The fastest pass: the least disturbed by other load on the machine.
+        best = None
         for _ in range(passes):
+            start = time.perf_counter()
             for text in data:
                 # Parse and analyse as tern does: every hop, then the per-probe values.
                 for raw in json.loads(text):
                     r = Result.get(raw, on_error=Result.ACTION_IGNORE, on_malformation=Result.ACTION_IGNORE)
                     view(r)
-        print(json.dumps({"seconds_per_pass": (time.perf_counter() - start) / passes}))
+            t = time.perf_counter() - start
+            best = t if best is None else min(best, t)
+        print(json.dumps({"seconds_per_pass": best}))
         return
     out = []
     for text in data:

@@ -157,6 +157,14 @@ pub fn diff(d: &Diff, limit: usize) -> String {
         "{} probes in both runs ({} only before, {} only after); {} changed site",
         d.matched, d.only_before, d.only_after, d.site_changed
     );
+    if d.matched == 0 {
+        let _ = writeln!(
+            s,
+            "no probe took part in both runs: measure the \"after\" run with the same probes \
+             (tern atlas measure --from-msm <before id>)"
+        );
+        return s;
+    }
     let shown = d.sites.len().min(limit);
     let mut header: Vec<&str> = vec!["before \\ after"];
     header.extend(d.sites.iter().take(shown).map(String::as_str));

@@ -17,8 +17,9 @@ mod measure;
 /// Arguments of `tern atlas`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    // Boxed: the measure options are large, and `Args` sits in main's command enum.
     #[command(subcommand)]
-    command: Command,
+    command: Box<Command>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -28,7 +29,7 @@ enum Command {
     /// Compare two runs probe by probe: site transitions, latency change, probes that got worse.
     Diff(DiffArgs),
     /// Create a measurement through the RIPE Atlas API, wait for it, download results and probes.
-    Measure(measure::MeasureArgs),
+    Measure(Box<measure::MeasureArgs>),
 }
 
 /// Options shared by `analyse` and `diff`.
@@ -76,10 +77,10 @@ struct DiffArgs {
 
 /// Runs `tern atlas`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
-    match args.command {
+    match *args.command {
         Command::Analyse(a) => run_analyse(a),
         Command::Diff(d) => run_diff(d),
-        Command::Measure(m) => measure::run(m),
+        Command::Measure(m) => measure::run(*m),
     }
 }
 
