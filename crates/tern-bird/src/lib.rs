@@ -262,3 +262,80 @@ fn upstream(
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    const NET: &str = r#"[network]
+asn = 4200000001
+allocations = ["2001:db8:a0::/44"]
+lab = true
+
+[[prefix]]
+prefix = "2001:db8:a0::/48"
+role = "anycast"
+
+[site.ams]
+lat = 52.4
+lon = 4.9
+router_id = "192.0.2.1"
+connected = ["2001:db8:ffff::/64"]
+intents = [ { action = "no-export" } ]
+
+[[site.ams.upstream]]
+name = "up6"
+neighbor = "2001:db8:ffff::1"
+remote_as = 64515
+password_file = "does-not-exist.key"
+
+[[site.ams.upstream]]
+name = "up4"
+neighbor = "192.0.2.254"
+remote_as = 64515
+"#;
+
+    fn net() -> Network {
+        let m = tern_model::parse(std::path::Path::new("t.toml"), NET).unwrap();
+        assert!(!m.has_errors(), "{:?}", m.diagnostics);
+        m.network
+    }
+
+    #[test]
+    fn sessions_and_filters() {
+        let n = net();
+        let id: SiteId = "ams".parse().unwrap();
+        let t = render_with(&n, &id, &|_| Some("k3y".into())).unwrap();
+        assert!(t.contains("router id 192.0.2.1;"), "{t}");
+        // Directly connected: no multihop, no host route.
+        assert!(
+            t.contains("  direct;") && !t.contains("tern_hostroutes"),
+            "{t}"
+        );
+        // No provider: NO_EXPORT (RFC 1997) as a pair.
+        assert!(t.contains("bgp_community.add((65535, 65281));"), "{t}");
+        assert!(t.contains("password \"k3y\";"), "{t}");
+        // The IPv4 session has nothing to announce: its filter rejects everything.
+        let f4 = &t[t.find("filter tern_export_up4").unwrap()..];
+        assert!(
+            f4.starts_with(
+                "filter tern_export_up4 {\n  # site ams announces no ipv4 prefix.\n  reject;\n}"
+            ),
+            "{f4}"
+        );
+        // Without the key, an include next to the config.
+        let t = render(&n, &id).unwrap();
+        assert!(t.contains("include \"secrets/ams_up6.conf\";"), "{t}");
+    }
+
+    #[test]
+    fn errors() {
+        let n = net();
+        let e = render(&n, &"nrt".parse().unwrap()).unwrap_err();
+        assert_eq!(e.to_string(), "there is no site \"nrt\"; sites are: ams");
+        let e = render_with(&n, &"ams".parse().unwrap(), &|_| Some("a\"b".into())).unwrap_err();
+        assert!(matches!(e, RenderError::UnquotablePassword { .. }));
+    }
+}

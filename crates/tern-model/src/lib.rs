@@ -26,6 +26,7 @@ pub mod preflight;
 pub mod provider;
 pub mod raw;
 mod service;
+mod session;
 pub mod validate;
 
 use std::path::{Path, PathBuf};

@@ -141,8 +141,11 @@ fn rpki(net: &Network, vrps: &VrpSet, path: &Path, d: &mut Vec<Diagnostic>) {
 
 fn irr_objects(net: &Network, irr: &IrrDb, path: &Path, d: &mut Vec<Diagnostic>) {
     for p in net.announced() {
-        let objects = irr.routes_for(&p.prefix);
-        if objects.iter().any(|o| o.origin == net.asn) {
+        if irr
+            .routes_for(&p.prefix)
+            .iter()
+            .any(|o| o.origin == net.asn)
+        {
             continue;
         }
         let class = if p.prefix.afi() == tern_types::Afi::Ipv4 {
@@ -150,9 +153,31 @@ fn irr_objects(net: &Network, irr: &IrrDb, path: &Path, d: &mut Vec<Diagnostic>)
         } else {
             "route6"
         };
-        let others: Vec<String> = objects
+        let fix = format!(
+            "register `{class}: {}` with `origin: {}` in your RIR's database; upstreams build prefix filters from IRR",
+            p.prefix, net.asn
+        );
+        let covering = irr.covering_routes(&p.prefix);
+        let at = |o: &tern_rpki::RouteObject| format!("{}:{}", path.display(), o.line);
+        if let Some(o) = covering.iter().find(|o| o.origin == net.asn) {
+            d.push(diag(
+                Severity::Warning,
+                "irr-exact-missing",
+                &p.location,
+                format!(
+                    "no {class} object for {} itself, only the less-specific {} with origin {} ({}); many IRR-based filters accept exact objects only",
+                    p.prefix,
+                    o.prefix,
+                    o.origin,
+                    at(o)
+                ),
+                fix,
+            ));
+            continue;
+        }
+        let others: Vec<String> = covering
             .iter()
-            .map(|o| format!("origin {} at {}:{}", o.origin, path.display(), o.line))
+            .map(|o| format!("{} origin {} at {}", o.prefix, o.origin, at(o)))
             .collect();
         d.push(diag(
             Severity::Error,
@@ -162,17 +187,14 @@ fn irr_objects(net: &Network, irr: &IrrDb, path: &Path, d: &mut Vec<Diagnostic>)
                 format!("no {class} object for {} in {}", p.prefix, path.display())
             } else {
                 format!(
-                    "the {class} objects for {} in {} have other origins ({}), none {}",
+                    "no {class} object for {} with origin {} in {}; there are only: {}",
                     p.prefix,
+                    net.asn,
                     path.display(),
-                    others.join("; "),
-                    net.asn
+                    others.join("; ")
                 )
             },
-            format!(
-                "register `{class}: {}` with `origin: {}` in your RIR's database; upstreams build prefix filters from IRR",
-                p.prefix, net.asn
-            ),
+            fix,
         ));
     }
 }
