@@ -12,13 +12,15 @@ use tern_health::{
 };
 use tern_types::Prefix;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 fn fast(kind: CheckKind) -> CheckSpec {
     let mut s = CheckSpec::new(kind);
-    s.interval = Duration::from_millis(100);
-    s.timeout = Duration::from_millis(80);
+    // Short, but with a timeout generous enough that a loaded CI machine does not make the
+    // `true` and connect checks fail spuriously.
+    s.interval = Duration::from_millis(250);
+    s.timeout = Duration::from_millis(240);
     s.rise = 2;
     s.fall = 2;
     s.damping = Damping {
@@ -206,4 +208,97 @@ fn configuration_errors_are_all_reported() {
     );
     assert!(text.iter().any(|t| t.starts_with("check a: fall = 0")));
     assert!(text.iter().any(|t| t.contains("argv is empty")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_is_a_diff() {
+    let anycast: Prefix = "2001:db8:100::/48".parse().unwrap();
+    let unicast: Prefix = "2001:db8:201::/48".parse().unwrap();
+    let extra: Prefix = "203.0.113.0/24".parse().unwrap();
+    let exec = |name: &str, service: &str| CheckDef {
+        name: name.into(),
+        service: service.into(),
+        spec: fast(CheckKind::Exec {
+            argv: vec!["true".into()],
+        }),
+    };
+    let checks = vec![exec("web/exec", "web"), exec("ctl/exec", "ctl")];
+    let sched = Scheduler::new(checks.clone(), policies(anycast, unicast), Instant::now()).unwrap();
+    let (ev_tx, mut ev) = mpsc::channel(1024);
+    let (cmd_tx, cmd_rx) = mpsc::channel(8);
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(sched.run(ev_tx, cmd_rx, shutdown.clone()));
+    let mut up = std::collections::BTreeSet::new();
+    while up.len() < 2 {
+        if let HealthEvent::Prefix(t) = tokio::time::timeout(Duration::from_secs(15), ev.recv())
+            .await
+            .expect("both prefixes up within 15 s")
+            .unwrap()
+        {
+            up.insert(t.prefix);
+        }
+    }
+
+    // An invalid configuration is refused whole.
+    let (reply, outcome) = oneshot::channel();
+    cmd_tx
+        .send(HealthCommand::Reload {
+            checks: vec![],
+            prefixes: policies(anycast, unicast),
+            reply,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.await.unwrap().unwrap_err().len(),
+        3,
+        "web twice, ctl once"
+    );
+
+    // Same checks with a slower interval, plus a new prefix on the (healthy) web service:
+    // the new prefix comes up at once, the old ones see no transition at all.
+    let mut slower = checks.clone();
+    for c in &mut slower {
+        c.spec.interval = Duration::from_millis(300);
+    }
+    let mut pols = policies(anycast, unicast);
+    pols.push(PrefixPolicy {
+        prefix: extra,
+        services: vec![ServiceBinding {
+            service: "web".into(),
+            on_down: OnDown::Withdraw,
+        }],
+        on_drain: OnDown::Withdraw,
+    });
+    let (reply, outcome) = oneshot::channel();
+    cmd_tx
+        .send(HealthCommand::Reload {
+            checks: slower,
+            prefixes: pols,
+            reply,
+        })
+        .await
+        .unwrap();
+    outcome.await.unwrap().unwrap();
+    let (s, why) = wait_prefix(&mut ev, extra, |_| true).await;
+    assert_eq!(s, PrefixState::Up, "{why}");
+    // Let a few more checks run, then make sure nothing else moved.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    shutdown.cancel();
+    let sched = task.await.unwrap();
+    while let Ok(e) = ev.try_recv() {
+        assert!(
+            !matches!(
+                e,
+                HealthEvent::Prefix(_) | HealthEvent::CheckTransition { .. }
+            ),
+            "{e:?}"
+        );
+    }
+    assert!(
+        sched
+            .prefix_states()
+            .iter()
+            .all(|(_, s, _)| *s == PrefixState::Up)
+    );
 }

@@ -109,6 +109,24 @@ impl CheckMachine {
         }
     }
 
+    /// Take new timing, thresholds and damping from `spec` (a reload that changed only those),
+    /// keeping the health state, the counters and the flap history: a reload must not withdraw
+    /// a healthy prefix (issue 5 §4). A changed check *kind* is a different check: build a new
+    /// machine for it instead. The next run is due no later than one new interval from `now`.
+    pub fn reconfigure(&mut self, spec: &CheckSpec, now: Instant) {
+        self.interval = spec.interval;
+        self.rise = spec.rise.max(1);
+        self.fall = spec.fall.max(1);
+        self.damping = spec.damping;
+        self.next_check = self.next_check.min(now + self.interval);
+        if self.health == Health::Up && self.failures >= self.fall {
+            // A lower fall can be reached by the failures already seen.
+            self.handle_fall(now, "fall lowered by reload");
+        } else if self.health == Health::Down && self.successes >= self.rise {
+            self.try_up(now);
+        }
+    }
+
     /// Current state.
     pub fn health(&self) -> Health {
         self.health
@@ -152,30 +170,7 @@ impl CheckMachine {
         let detail = result.detail.clone();
         self.last_result = Some(result);
         match self.health {
-            Health::Up if self.failures >= self.fall => {
-                let quiet = self
-                    .up_since
-                    .is_some_and(|u| now.saturating_duration_since(u) >= self.damping.reset_after);
-                if quiet {
-                    self.flaps = 0;
-                }
-                self.flaps = self.flaps.saturating_add(1);
-                let hold = self.hold_down_for(self.flaps);
-                self.hold_until = Some(now + hold);
-                self.set(
-                    Health::Down,
-                    format!(
-                        "{} consecutive failures (fall {}): {detail}; re-announce held down {}s \
-                         (flap {} since the last quiet {}s)",
-                        self.failures,
-                        self.fall,
-                        hold.as_secs(),
-                        self.flaps,
-                        self.damping.reset_after.as_secs()
-                    ),
-                    now,
-                );
-            }
+            Health::Up if self.failures >= self.fall => self.handle_fall(now, &detail),
             Health::Down if self.successes >= self.rise => self.try_up(now),
             Health::Down if self.failures > 0 => {
                 // Keep the reason fresh while down, without emitting a transition.
@@ -183,6 +178,32 @@ impl CheckMachine {
             }
             _ => {}
         }
+    }
+
+    /// Go Down after `fall` failures: count a flap and start the hold-down.
+    fn handle_fall(&mut self, now: Instant, detail: &str) {
+        let quiet = self
+            .up_since
+            .is_some_and(|u| now.saturating_duration_since(u) >= self.damping.reset_after);
+        if quiet {
+            self.flaps = 0;
+        }
+        self.flaps = self.flaps.saturating_add(1);
+        let hold = self.hold_down_for(self.flaps);
+        self.hold_until = Some(now + hold);
+        self.set(
+            Health::Down,
+            format!(
+                "{} consecutive failures (fall {}): {detail}; re-announce held down {}s \
+                 (flap {} since the last quiet {}s)",
+                self.failures,
+                self.fall,
+                hold.as_secs(),
+                self.flaps,
+                self.damping.reset_after.as_secs()
+            ),
+            now,
+        );
     }
 
     /// Process deadlines at `now`: the end of a hold-down with enough successes goes Up.

@@ -187,6 +187,46 @@ impl PrefixStates {
         states
     }
 
+    /// Replace the policies (a reload), keeping what is known: services still bound keep their
+    /// health and history, prefixes still present keep their drain flag and state, so only real
+    /// changes produce transitions (issue 5 §4: "reload is a diff"). New services start Down and
+    /// never up; new prefixes start Down. Removed prefixes produce no transition here: the
+    /// announcer withdraws what the new configuration no longer has.
+    pub fn reconfigure(&mut self, policies: Vec<PrefixPolicy>, now: Instant) {
+        let mut services = BTreeMap::new();
+        for binding in policies.iter().flat_map(|p| &p.services) {
+            let status = self
+                .services
+                .remove(&binding.service)
+                .unwrap_or(ServiceStatus {
+                    health: Health::Down,
+                    ever_up: false,
+                    reason: "new service: no check result yet".into(),
+                });
+            services.entry(binding.service.clone()).or_insert(status);
+        }
+        self.services = services;
+        let mut old: Vec<Entry> = std::mem::take(&mut self.entries);
+        self.entries = policies
+            .into_iter()
+            .map(
+                |policy| match old.iter().position(|e| e.policy.prefix == policy.prefix) {
+                    Some(i) => {
+                        let e = old.swap_remove(i);
+                        Entry { policy, ..e }
+                    }
+                    None => Entry {
+                        policy,
+                        drained: false,
+                        state: PrefixState::Down,
+                        why: "new prefix: withdrawn until its services are up".into(),
+                    },
+                },
+            )
+            .collect();
+        self.recompute(now);
+    }
+
     /// A service changed health. Returns false for a service no prefix depends on.
     pub fn set_service(
         &mut self,

@@ -168,6 +168,56 @@ pub enum CheckKind {
     },
 }
 
+impl CheckKind {
+    /// An HTTP check from a URL: `http://host[:port][/path]` (`https://` sets `tls`, which
+    /// validation then refuses). IPv6 hosts go in brackets, as in a browser.
+    pub fn http_from_url(
+        url: &str,
+        expect_status: u16,
+        expect_body: Option<String>,
+    ) -> Result<CheckKind, CheckSpecError> {
+        let bad = || CheckSpecError::BadUrl(url.to_owned());
+        let (tls, rest) = if let Some(r) = url.strip_prefix("http://") {
+            (false, r)
+        } else if let Some(r) = url.strip_prefix("https://") {
+            (true, r)
+        } else {
+            return Err(bad());
+        };
+        let (authority, path) = match rest.find(['/', '?']) {
+            Some(i) if rest[i..].starts_with('/') => (&rest[..i], rest[i..].to_owned()),
+            Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
+            None => (rest, "/".to_owned()),
+        };
+        let default_port = if tls { 443 } else { 80 };
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (host, after) = v6.split_once(']').ok_or_else(bad)?;
+            let port = match after.strip_prefix(':') {
+                Some(p) => p.parse().map_err(|_| bad())?,
+                None if after.is_empty() => default_port,
+                None => return Err(bad()),
+            };
+            (host, port)
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h, p.parse().map_err(|_| bad())?),
+                None => (authority, default_port),
+            }
+        };
+        if host.is_empty() || authority.contains('@') {
+            return Err(bad());
+        }
+        Ok(CheckKind::Http {
+            host: host.to_owned(),
+            port,
+            path,
+            expect_status,
+            expect_body,
+            tls,
+        })
+    }
+}
+
 impl fmt::Display for CheckKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -311,6 +361,9 @@ pub enum CheckSpecError {
          address, or use an exec check such as [\"curl\", \"-fsS\", \"https://...\"]"
     )]
     TlsUnsupported,
+    /// Not an `http://` or `https://` URL with a host.
+    #[error("{0:?} is not an http:// URL (http://host[:port]/path, IPv6 hosts in brackets)")]
+    BadUrl(String),
     /// Empty or whitespace host.
     #[error("host {0:?} is not a host name or address")]
     BadHost(String),
@@ -365,6 +418,26 @@ mod tests {
         assert_eq!(errors.len(), 6, "{errors:?}");
         let tls = CheckSpecError::TlsUnsupported.to_string();
         assert!(tls.contains("exec check"), "{tls}");
+    }
+
+    #[test]
+    fn http_urls() {
+        let k =
+            CheckKind::http_from_url("http://[2001:db8::1]:8080/healthz?x=1", 200, None).unwrap();
+        assert_eq!(k.to_string(), "http://[2001:db8::1]:8080/healthz?x=1");
+        let k = CheckKind::http_from_url("http://192.0.2.1", 204, None).unwrap();
+        assert_eq!(k.to_string(), "http://192.0.2.1:80/");
+        let k = CheckKind::http_from_url("https://example.com?q", 200, None).unwrap();
+        assert_eq!(k.to_string(), "https://example.com:443/?q");
+        for bad in [
+            "ftp://x/",
+            "http://",
+            "http://h:99999/",
+            "http://[::1/",
+            "http://u@h/",
+        ] {
+            assert!(CheckKind::http_from_url(bad, 200, None).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -297,3 +297,44 @@ impl Unknown for PrefixStates {
         !self.set_service("nope", Health::Up, "", Instant::now())
     }
 }
+
+#[test]
+fn reconfigure_keeps_state() {
+    let t0 = Instant::now();
+    let mut m = CheckMachine::new(&spec(2, 3), t0);
+    run(&mut m, t0, 0, &[true, true, false, false]);
+    assert_eq!(m.health(), Health::Up);
+    // A reload that only lowers fall to 2: the two failures already seen take it down now.
+    let mut s = spec(2, 2);
+    s.interval = Duration::from_secs(5);
+    m.reconfigure(&s, secs(t0, 4.0));
+    let t = m.poll_output().unwrap();
+    assert_eq!((t.health, t.at), (Health::Down, secs(t0, 4.0)));
+    assert!(t.reason.contains("fall lowered by reload"), "{}", t.reason);
+    // The next run is due at the old time (t=4), not pushed out.
+    assert!(m.poll_timeout() <= secs(t0, 4.0));
+
+    // Prefix states: a reload that keeps the prefix and service keeps them Up, no transition.
+    let a = p("2001:db8:100::/48");
+    let b = p("2001:db8:200::/48");
+    let pol = |prefix: Prefix, service: &str| PrefixPolicy {
+        prefix,
+        services: vec![bind(service, OnDown::Withdraw)],
+        on_drain: OnDown::Withdraw,
+    };
+    let mut states = PrefixStates::new(vec![pol(a, "web")], t0);
+    states.set_service("web", Health::Up, "rise", t0);
+    states.set_drained(Some(&a), true, t0);
+    while states.poll_output().is_some() {}
+    states.reconfigure(vec![pol(a, "web"), pol(b, "dns")], t0);
+    assert_eq!(
+        states.poll_output(),
+        None,
+        "nothing changed for {a}; {b} starts down"
+    );
+    assert_eq!(states.state(&a).unwrap().0, &PrefixState::Drained(None));
+    assert_eq!(states.state(&b).unwrap().0, &PrefixState::Down);
+    // Undrain: up again, because web kept its health across the reload.
+    states.set_drained(None, false, t0);
+    assert_eq!(states.state(&a).unwrap().0, &PrefixState::Up);
+}

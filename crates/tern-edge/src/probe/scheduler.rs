@@ -18,7 +18,7 @@ use tern_health::{
     PrefixState, PrefixStates, PrefixTransition,
 };
 use tern_types::Prefix;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -61,7 +61,7 @@ pub enum HealthEvent {
 }
 
 /// Operator input to the health loop.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum HealthCommand {
     /// Drain (`drained = true`) or undrain one prefix, or all of them.
@@ -70,6 +70,16 @@ pub enum HealthCommand {
         prefix: Option<Prefix>,
         /// Drain or undrain.
         drained: bool,
+    },
+    /// Replace the checks and prefix policies (see [`Scheduler::reload`]); the outcome goes
+    /// back on `reply`. A refused configuration leaves the running one untouched.
+    Reload {
+        /// New checks.
+        checks: Vec<CheckDef>,
+        /// New prefix policies.
+        prefixes: Vec<PrefixPolicy>,
+        /// Where to send the outcome.
+        reply: oneshot::Sender<Result<(), Vec<SchedulerError>>>,
     },
 }
 
@@ -99,6 +109,8 @@ pub enum SchedulerError {
 }
 
 struct Slot {
+    /// Unique for the life of the scheduler: a result of a replaced check is recognised by it.
+    id: u64,
     def: CheckDef,
     machine: CheckMachine,
     running: bool,
@@ -108,6 +120,7 @@ struct Slot {
 pub struct Scheduler {
     slots: Vec<Slot>,
     prefixes: PrefixStates,
+    next_id: u64,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -130,47 +143,73 @@ impl Scheduler {
         prefixes: Vec<PrefixPolicy>,
         now: Instant,
     ) -> Result<Self, Vec<SchedulerError>> {
-        let mut errors = Vec::new();
-        let mut seen = BTreeMap::new();
-        for c in &checks {
-            if seen.insert(c.name.clone(), ()).is_some() {
-                errors.push(SchedulerError::DuplicateCheck(c.name.clone()));
-            }
-            errors.extend(
-                c.spec
-                    .validate()
-                    .into_iter()
-                    .map(|error| SchedulerError::Spec {
-                        check: c.name.clone(),
-                        error,
-                    }),
-            );
-        }
-        for p in &prefixes {
-            for b in &p.services {
-                if !checks.iter().any(|c| c.service == b.service) {
-                    errors.push(SchedulerError::ServiceWithoutCheck {
-                        prefix: p.prefix,
-                        service: b.service.clone(),
-                    });
-                }
-            }
-        }
+        let errors = validate(&checks, &prefixes);
         if !errors.is_empty() {
             return Err(errors);
         }
-        let slots = checks
+        let slots: Vec<Slot> = checks
             .into_iter()
-            .map(|def| Slot {
+            .zip(0..)
+            .map(|(def, id)| Slot {
+                id,
                 machine: CheckMachine::new(&def.spec, now),
                 def,
                 running: false,
             })
             .collect();
         Ok(Scheduler {
+            next_id: slots.len() as u64,
             slots,
             prefixes: PrefixStates::new(prefixes, now),
         })
+    }
+
+    /// Apply a new configuration at `now`, as a diff (issue 5 §4): a check with the same name
+    /// and the same kind keeps its machine (health, counters, flap history; new timing via
+    /// [`CheckMachine::reconfigure`]); a new or changed check starts Down; prefixes keep their
+    /// state and drain flag ([`PrefixStates::reconfigure`]). So a reload that changes nothing
+    /// relevant produces no prefix transition. Refused as a whole if invalid.
+    pub fn reload(
+        &mut self,
+        checks: Vec<CheckDef>,
+        prefixes: Vec<PrefixPolicy>,
+        now: Instant,
+    ) -> Result<(), Vec<SchedulerError>> {
+        let errors = validate(&checks, &prefixes);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut old = std::mem::take(&mut self.slots);
+        for def in checks {
+            let kept = old
+                .iter()
+                .position(|s| s.def.name == def.name && s.def.spec.kind == def.spec.kind);
+            let slot = match kept {
+                Some(i) => {
+                    let mut slot = old.swap_remove(i);
+                    slot.machine.reconfigure(&def.spec, now);
+                    slot.def = def;
+                    slot
+                }
+                None => {
+                    self.next_id += 1;
+                    Slot {
+                        id: self.next_id,
+                        machine: CheckMachine::new(&def.spec, now),
+                        def,
+                        running: false,
+                    }
+                }
+            };
+            self.slots.push(slot);
+        }
+        self.prefixes.reconfigure(prefixes, now);
+        // Services whose set of checks changed need their health recomputed.
+        let mut services: Vec<String> = self.slots.iter().map(|s| s.def.service.clone()).collect();
+        services.sort();
+        services.dedup();
+        self.update_services(services, now);
+        Ok(())
     }
 
     /// Current state of every prefix, with its why.
@@ -189,18 +228,19 @@ impl Scheduler {
         mut commands: mpsc::Receiver<HealthCommand>,
         shutdown: CancellationToken,
     ) -> Self {
-        let mut running: JoinSet<(usize, CheckResult)> = JoinSet::new();
+        let mut running: JoinSet<(u64, CheckResult)> = JoinSet::new();
         let mut commands_open = true;
         loop {
             let now = Instant::now();
-            for (i, slot) in self.slots.iter_mut().enumerate() {
+            for slot in &mut self.slots {
                 slot.machine.handle_timeout(now);
                 if !slot.running && slot.machine.check_due(now) {
                     let jitter = random_duration(slot.def.spec.interval.mul_f64(JITTER_FRACTION));
                     slot.machine.check_started(now, jitter);
                     slot.running = true;
                     let spec = slot.def.spec.clone();
-                    running.spawn(async move { (i, run_check(&spec).await) });
+                    let id = slot.id;
+                    running.spawn(async move { (id, run_check(&spec).await) });
                 }
             }
             self.flush(now, &events).await;
@@ -213,9 +253,10 @@ impl Scheduler {
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 Some(joined) = running.join_next() => {
-                    let Ok((i, result)) = joined else { continue };
+                    let Ok((id, result)) = joined else { continue };
                     let now = Instant::now();
-                    if let Some(slot) = self.slots.get_mut(i) {
+                    // None: the check was removed or replaced by a reload meanwhile.
+                    if let Some(slot) = self.slots.iter_mut().find(|s| s.id == id) {
                         slot.running = false;
                         let _ = events
                             .send(HealthEvent::CheckResult {
@@ -229,6 +270,10 @@ impl Scheduler {
                 cmd = commands.recv(), if commands_open => match cmd {
                     Some(HealthCommand::Drain { prefix, drained }) => {
                         self.prefixes.set_drained(prefix.as_ref(), drained, Instant::now());
+                    }
+                    Some(HealthCommand::Reload { checks, prefixes, reply }) => {
+                        let outcome = self.reload(checks, prefixes, Instant::now());
+                        let _ = reply.send(outcome);
                     }
                     None => commands_open = false,
                 },
@@ -255,7 +300,15 @@ impl Scheduler {
         }
         changed_services.sort();
         changed_services.dedup();
-        for service in changed_services {
+        self.update_services(changed_services, now);
+        while let Some(t) = self.prefixes.poll_output() {
+            let _ = events.send(HealthEvent::Prefix(t)).await;
+        }
+    }
+
+    /// Recompute the health of `services` from their checks (Up when all are Up).
+    fn update_services(&mut self, services: Vec<String>, now: Instant) {
+        for service in services {
             let checks = self.slots.iter().filter(|s| s.def.service == service);
             let down: Vec<String> = checks
                 .filter(|s| s.machine.health() == Health::Down)
@@ -268,8 +321,36 @@ impl Scheduler {
             };
             self.prefixes.set_service(&service, health, &reason, now);
         }
-        while let Some(t) = self.prefixes.poll_output() {
-            let _ = events.send(HealthEvent::Prefix(t)).await;
+    }
+}
+
+/// Every problem with a configuration, not just the first (STYLE habit 7).
+fn validate(checks: &[CheckDef], prefixes: &[PrefixPolicy]) -> Vec<SchedulerError> {
+    let mut errors = Vec::new();
+    let mut seen = BTreeMap::new();
+    for c in checks {
+        if seen.insert(c.name.clone(), ()).is_some() {
+            errors.push(SchedulerError::DuplicateCheck(c.name.clone()));
+        }
+        errors.extend(
+            c.spec
+                .validate()
+                .into_iter()
+                .map(|error| SchedulerError::Spec {
+                    check: c.name.clone(),
+                    error,
+                }),
+        );
+    }
+    for p in prefixes {
+        for b in &p.services {
+            if !checks.iter().any(|c| c.service == b.service) {
+                errors.push(SchedulerError::ServiceWithoutCheck {
+                    prefix: p.prefix,
+                    service: b.service.clone(),
+                });
+            }
         }
     }
+    errors
 }
