@@ -29,6 +29,10 @@ enum Command {
     Render(cmd::render::Args),
     /// Analyse RIPE Atlas measurements: catchment, latency, diffs, reports.
     Atlas(cmd::atlas::Args),
+    /// Run the site daemon: BGP sessions, health checks, control socket, metrics.
+    Run(cmd::run::Args),
+    /// Control a running site daemon: status, routes, checks, drain, undrain, reload.
+    Ctl(cmd::ctl::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -38,6 +42,8 @@ fn main() -> std::process::ExitCode {
         Command::Check(a) => cmd::check::run(a),
         Command::Render(a) => cmd::render::run(a),
         Command::Atlas(a) => cmd::atlas::run(a),
+        Command::Run(a) => cmd::run::run(a),
+        Command::Ctl(a) => cmd::ctl::run(a),
     };
     match result {
         Ok(code) => code.into(),

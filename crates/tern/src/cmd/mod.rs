@@ -2,5 +2,7 @@
 
 pub mod atlas;
 pub mod check;
+pub mod ctl;
 pub mod plan;
 pub mod render;
+pub mod run;
