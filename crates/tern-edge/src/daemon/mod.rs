@@ -20,6 +20,7 @@
 //! Every task runs on one `TaskTracker` and stops on one `CancellationToken` (STYLE habit 5).
 
 mod drain_file;
+mod notify;
 mod signals;
 
 use std::io;
@@ -270,6 +271,7 @@ impl Daemon {
         if let Err(e) = self.announcer.await {
             warn!(error = %e, "announcer task failed");
         }
+        notify::notify("STOPPING=1");
         self.cancel.cancel();
         self.tracker.close();
         if tokio::time::timeout(STOP_TIMEOUT, self.tracker.wait())
@@ -297,7 +299,9 @@ async fn log_end(what: &'static str, f: impl std::future::Future<Output = io::Re
 
 /// Run the daemon until it is stopped: the whole of `tern run`.
 pub async fn run(opts: RunOptions) -> Result<(), DaemonError> {
-    Daemon::start(opts).await?.wait().await;
+    let daemon = Daemon::start(opts).await?;
+    notify::notify("READY=1");
+    daemon.wait().await;
     Ok(())
 }
 
