@@ -148,6 +148,9 @@ async fn reload_changes_communities_on_the_open_session_and_refuses_bad_files() 
         "the IPv4 session was reset by an attribute change"
     );
     assert_eq!(lab.since("tern6"), since6, "the IPv6 session was touched");
+    let st = lab.ctl(Request::Status).await.result.unwrap();
+    assert_eq!(st["sessions"][0]["established_count"], 1, "{st}");
+    assert_eq!(st["sessions"][0]["state"], "Established", "{st}");
 
     // A broken file is refused with the reason; the old configuration keeps running.
     std::fs::write(&lab.config, "[network]\nasn = \"not an AS\"\n").unwrap();

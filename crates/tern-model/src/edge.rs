@@ -198,3 +198,77 @@ pub(crate) fn session_knobs(cx: &mut Ctx<'_>, ru: &RawUpstream) -> (u16, Option<
     });
     (port, hold)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const BASE: &str = r#"
+[network]
+asn = 65001
+allocations = ["192.0.2.0/24"]
+lab = true
+[[prefix]]
+prefix = "192.0.2.0/24"
+role = "anycast"
+[site.lab]
+lat = 0.0
+lon = 0.0
+router_id = "192.0.2.1"
+"#;
+
+    fn codes(extra: &str) -> (Vec<&'static str>, crate::Model) {
+        let m = crate::parse(Path::new("/etc/tern/tern.toml"), &format!("{BASE}{extra}")).unwrap();
+        (m.diagnostics.iter().map(|d| d.code).collect(), m)
+    }
+
+    #[test]
+    fn defaults_and_values() {
+        let (_, m) = codes("");
+        let e = &m.network.sites[0].edge;
+        assert_eq!(e.ctl_socket, Path::new("/run/tern/lab.sock"));
+        assert_eq!(e.drain_file, Path::new("/run/tern/lab.drain"));
+        assert_eq!(e.drain, DrainAction::Withdraw);
+        let (c, m) = codes(
+            "[site.lab.edge]\nctl_socket = \"run/ctl.sock\"\ndrain = \"prepend\"\n\
+             drain_communities = [\"65535:0\"]\ndns_listen = [\"[::1]:53\"]\n\
+             metrics_listen = \"127.0.0.1:9179\"\n\
+             [[site.lab.upstream]]\nneighbor = \"127.0.0.1\"\nremote_as = 65002\nport = 1179\nhold_time = 9\n",
+        );
+        let e = &m.network.sites[0].edge;
+        assert_eq!(e.ctl_socket, Path::new("/etc/tern/run/ctl.sock"));
+        assert_eq!(e.drain, DrainAction::Prepend);
+        assert_eq!(e.drain_prepend, DEFAULT_DRAIN_PREPEND);
+        assert_eq!(e.drain_communities, vec![Community::GRACEFUL_SHUTDOWN]);
+        assert_eq!(e.dns_listen[0].port(), 53);
+        let u = &m.network.sites[0].upstreams[0];
+        assert_eq!((u.port, u.hold_time), (1179, Some(9)));
+        assert!(c.contains(&"upstream-port"), "{c:?}");
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let (c, _) = codes(
+            "[site.lab.edge]\ndrain_prepend = 11\nhttp_listen = [\"nowhere\"]\n\
+             [[site.lab.upstream]]\nneighbor = \"127.0.0.1\"\nremote_as = 65002\nport = 0\nhold_time = 2\n",
+        );
+        for code in [
+            "bad-prepend",
+            "bad-listen-address",
+            "bad-port",
+            "bad-hold-time",
+        ] {
+            assert!(c.contains(&code), "{code} missing from {c:?}");
+        }
+        let r = crate::parse(
+            Path::new("t.toml"),
+            &format!("{BASE}[site.lab.edge]\nlisten = 1\n"),
+        );
+        assert!(
+            matches!(r, Err(crate::LoadError::Syntax { .. })),
+            "unknown keys are refused"
+        );
+    }
+}
