@@ -28,10 +28,10 @@ pub fn status(r: &StatusReport) -> String {
             .uptime_s
             .map(|u| format!("up {}", dur(u)))
             .unwrap_or_else(|| {
-                s.last_down
-                    .clone()
-                    .map(|d| format!("last down: {d}"))
-                    .unwrap_or_default()
+                s.last_down.clone().map_or_else(
+                    || "not established yet".to_owned(),
+                    |d| format!("last down: {d}"),
+                )
             });
         let _ = writeln!(
             o,
