@@ -157,3 +157,17 @@ async fn degraded_service_is_announced_with_its_prepend() {
     assert!(st.starts_with("degraded"), "{st}");
     lab.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn md5_sessions_from_a_password_file() {
+    let k = Knobs {
+        password: Some("tern-lab-md5".into()),
+        ..Knobs::default()
+    };
+    let mut lab = Lab::start(&k).await;
+    lab.wait_announced().await;
+    let proto = lab.bird.birdc("show protocols all tern4");
+    assert!(proto.contains("Established"), "{proto}");
+    lab.stop().await;
+    lab.wait_gone(P4, Duration::from_secs(5)).await;
+}

@@ -25,9 +25,17 @@ pub const UP: Duration = Duration::from_secs(40);
 
 /// BIRD: passive, multihop, one session per family, on its own port.
 pub fn bird_conf(port: u16) -> String {
+    bird_conf_md5(port, None)
+}
+
+/// [`bird_conf`] with a TCP-MD5 password on both sessions.
+pub fn bird_conf_md5(port: u16, password: Option<&str>) -> String {
+    let pw = password
+        .map(|p| format!("password \"{p}\";"))
+        .unwrap_or_default();
     let common = format!(
         "multihop; passive on; hold time 30; error wait time 1, 3; error forget time 10; \
-         neighbor as {OUR_AS};"
+         neighbor as {OUR_AS}; {pw}"
     );
     format!(
         r#"
@@ -59,6 +67,8 @@ pub struct Knobs {
     pub on_failure: String,
     /// `[site.lab.edge]` drain lines.
     pub drain: String,
+    /// TCP-MD5 password on both sessions (BIRD's config and a password file for us).
+    pub password: Option<String>,
 }
 
 impl Default for Knobs {
@@ -67,6 +77,7 @@ impl Default for Knobs {
             communities4: vec!["65002:100".into()],
             on_failure: r#"{ action = "withdraw" }"#.into(),
             drain: String::new(),
+            password: None,
         }
     }
 }
@@ -130,6 +141,7 @@ remote_as = {BIRD_AS}
 multihop = 2
 source = "127.0.0.1"
 communities = [{comms}]
+{pw}
 
 [[site.lab.upstream]]
 name = "bird6"
@@ -138,6 +150,7 @@ port = {port}
 remote_as = {BIRD_AS}
 multihop = 2
 source = "::1"
+{pw}
 large_communities = ["{OUR_AS}:1:2"]
 
 [[service]]
@@ -159,6 +172,11 @@ fall = 2
         port = lab.bird_port,
         health = lab.health_file.display(),
         on_failure = k.on_failure,
+        pw = if k.password.is_some() {
+            "password_file = \"md5.key\""
+        } else {
+            ""
+        },
     )
 }
 
@@ -166,8 +184,11 @@ impl Lab {
     /// BIRD up, health file present (service healthy), daemon started.
     pub async fn start(k: &Knobs) -> Lab {
         let bird_port = free_port();
-        let bird = Bird::start(&bird_conf(bird_port));
+        let bird = Bird::start(&bird_conf_md5(bird_port, k.password.as_deref()));
         let dir = TempDir::new("daemon");
+        if let Some(pw) = &k.password {
+            std::fs::write(dir.path().join("md5.key"), format!("{pw}\n")).unwrap();
+        }
         let mut lab = Lab {
             bird,
             bird_port,
