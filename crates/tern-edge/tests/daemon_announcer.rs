@@ -264,3 +264,68 @@ async fn announcer_event_log() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn control_socket_survives_bad_requests() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    let cfg = config(&toml("65002:100", "", "127.0.0.1"));
+    let tracker = TaskTracker::new();
+    let cancel = CancellationToken::new();
+    let (health_tx, _health_rx) = mpsc::channel(16);
+    let (a, view) = Announcer::new(
+        "/lab/tern.toml".into(),
+        cfg,
+        health_tx,
+        tracker.clone(),
+        cancel.clone(),
+    );
+    let (control, control_rx) = mpsc::channel(16);
+    let (_events, events_rx) = mpsc::channel(16);
+    let task = tokio::spawn(a.run(control_rx, events_rx));
+    let dir = std::env::temp_dir().join(format!("tern-ctl-bad-{}", std::process::id()));
+    let sock = dir.join("ctl.sock");
+    let listener = tern_edge::ctl::bind(&sock).unwrap();
+    tracker.spawn(tern_edge::ctl::serve(
+        listener,
+        view,
+        control.clone(),
+        cancel.clone(),
+    ));
+
+    let stream = tokio::net::UnixStream::connect(&sock).await.unwrap();
+    let (rd, mut wr) = stream.into_split();
+    let mut rd = BufReader::new(rd);
+    let long = format!("{{\"cmd\":\"status\",\"x\":\"{}\"}}\n", "a".repeat(10_000));
+    for bad in [
+        "garbage\n",
+        "{\"cmd\":\"explode\"}\n",
+        "{\"cmd\":\"drain\",\"prefix\":\"nope\"}\n",
+        long.as_str(),
+    ] {
+        wr.write_all(bad.as_bytes()).await.unwrap();
+        let mut line = String::new();
+        rd.read_line(&mut line).await.unwrap();
+        let r: tern_edge::ctl::proto::Response = serde_json::from_str(&line).unwrap();
+        assert!(!r.ok && r.error.is_some(), "{bad:?} → {line}");
+    }
+    // The same connection still answers a good request.
+    wr.write_all(b"{\"cmd\":\"status\"}\n").await.unwrap();
+    let mut line = String::new();
+    rd.read_line(&mut line).await.unwrap();
+    let r: tern_edge::ctl::proto::Response = serde_json::from_str(&line).unwrap();
+    assert!(r.ok, "{line}");
+    assert_eq!(r.result.unwrap()["site"], "lab");
+
+    control.send(Control::Shutdown).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .unwrap()
+        .unwrap();
+    cancel.cancel();
+    tracker.close();
+    tokio::time::timeout(Duration::from_secs(5), tracker.wait())
+        .await
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
