@@ -120,6 +120,8 @@ pub struct Site {
     pub announces: Vec<Prefix>,
     /// BGP sessions.
     pub upstreams: Vec<Upstream>,
+    /// Settings of the site daemon.
+    pub edge: crate::edge::Edge,
     /// Where `[site.NAME]` is written.
     pub location: Location,
 }
@@ -224,6 +226,10 @@ pub struct Upstream {
     pub password: Option<Secret>,
     /// What we attach to our announcements on this session.
     pub export: Export,
+    /// Neighbor TCP port (179 outside labs).
+    pub port: u16,
+    /// Hold time we propose (`None`: the daemon's default).
+    pub hold_time: Option<u16>,
     /// Where `[[site.NAME.upstream]]` is written.
     pub location: Location,
 }

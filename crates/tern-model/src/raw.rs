@@ -104,6 +104,8 @@ pub struct RawSite {
     /// `[[site.NAME.upstream]]`.
     #[serde(default, rename = "upstream")]
     pub upstreams: Vec<Spanned<RawUpstream>>,
+    /// `[site.NAME.edge]`: settings of the site daemon (see [`crate::edge`]).
+    pub edge: Option<Spanned<crate::edge::RawEdge>>,
 }
 
 /// `[[site.NAME.upstream]]`: one BGP session.
@@ -141,6 +143,10 @@ pub struct RawUpstream {
     /// Raw large communities for this session.
     #[serde(default)]
     pub large_communities: Vec<Spanned<String>>,
+    /// Neighbor TCP port (default 179; other ports only in labs, see [`crate::edge`]).
+    pub port: Option<Spanned<u16>>,
+    /// Hold time we propose, seconds (default: the daemon's, 30).
+    pub hold_time: Option<Spanned<u16>>,
 }
 
 /// What an intent asks for.

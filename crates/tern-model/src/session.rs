@@ -291,6 +291,7 @@ pub(crate) fn upstream(
         (None, None) => None,
     };
     let export = crate::intent::compile(cx, rs, ru, &name, dict.as_ref());
+    let (port, hold_time) = crate::edge::session_knobs(cx, ru);
     Some(Upstream {
         name,
         provider,
@@ -301,6 +302,8 @@ pub(crate) fn upstream(
         host_route,
         password,
         export,
+        port,
+        hold_time,
         location: cx.loc(&span),
     })
 }

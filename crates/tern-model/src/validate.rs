@@ -539,6 +539,7 @@ fn site(
         connected,
         announces,
         upstreams,
+        edge: crate::edge::edge(cx, id, rs.edge.as_ref(), base),
         location: cx.loc(&span),
     }
 }

@@ -31,6 +31,10 @@ enum Command {
     Atlas(cmd::atlas::Args),
     /// The network in network namespaces on this host: up, measure, fail, heal, apply, demo.
     Lab(cmd::lab::Args),
+    /// Run the site daemon: BGP sessions, health checks, control socket, metrics.
+    Run(cmd::run::Args),
+    /// Control a running site daemon: status, routes, checks, drain, undrain, reload.
+    Ctl(cmd::ctl::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -41,6 +45,8 @@ fn main() -> std::process::ExitCode {
         Command::Render(a) => cmd::render::run(a),
         Command::Atlas(a) => cmd::atlas::run(a),
         Command::Lab(a) => cmd::lab::run(a),
+        Command::Run(a) => cmd::run::run(a),
+        Command::Ctl(a) => cmd::ctl::run(a),
     };
     match result {
         Ok(code) => code.into(),

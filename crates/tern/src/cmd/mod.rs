@@ -2,6 +2,8 @@
 
 pub mod atlas;
 pub mod check;
+pub mod ctl;
 pub mod lab;
 pub mod plan;
 pub mod render;
+pub mod run;

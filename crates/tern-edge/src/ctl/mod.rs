@@ -1,0 +1,391 @@
+//! `tern ctl`: the site daemon's control API over a Unix socket (issue 5 §5).
+//!
+//! [`serve`] answers [`proto::Request`]s, one JSON line each, from the announcer's
+//! [`View`](crate::announcer::View) (read-only, through `watch`) and forwards drains and reloads
+//! to the announcer as [`Control`] messages (it never changes state itself: STYLE habit 2).
+//! [`request`] is the client side; [`render`] prints reports for people.
+//!
+//! Access control is the socket file's mode (0660, created by the daemon's user): whoever can
+//! open it can drain the site.
+
+pub mod proto;
+pub mod render;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use tern_bgp::session::State;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::announcer::{Control, View};
+use proto::{
+    ActionReport, CheckReport, ChecksReport, PrefixReport, Request, Response, RouteReport,
+    RoutesReport, SessionReport, StatusReport, UpstreamRoutes,
+};
+
+/// Longest request line accepted.
+pub const MAX_REQUEST: usize = 4096;
+/// How long the client waits for an answer (a reload may read files and wait for sessions).
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
+/// Concurrent control connections.
+pub const MAX_CONNECTIONS: usize = 16;
+
+/// Control-socket problems.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CtlError {
+    /// Cannot reach the daemon.
+    #[error("cannot connect to {path}: {source} (is `tern run` running for this site?)")]
+    Connect {
+        /// Socket path.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The exchange broke.
+    #[error("{path}: {source}")]
+    Io {
+        /// Socket path.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// Not a response.
+    #[error("{path}: bad response: {why}")]
+    Protocol {
+        /// Socket path.
+        path: PathBuf,
+        /// Why.
+        why: String,
+    },
+    /// No answer in time.
+    #[error("{0}: no answer within {CLIENT_TIMEOUT:?}")]
+    Timeout(PathBuf),
+}
+
+/// Bind the control socket at `path`: creates the directory, replaces a stale socket file.
+pub fn bind(path: &Path) -> io::Result<UnixListener> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let l = UnixListener::bind(path)?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    Ok(l)
+}
+
+/// Serve the control API on `listener` until `shutdown`.
+pub async fn serve(
+    listener: UnixListener,
+    view: watch::Receiver<View>,
+    control: mpsc::Sender<Control>,
+    shutdown: CancellationToken,
+) {
+    let mut conns = JoinSet::new();
+    loop {
+        while conns.try_join_next().is_some() {}
+        let stream = tokio::select! {
+            () = shutdown.cancelled() => break,
+            r = listener.accept() => match r {
+                Ok((s, _)) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "ctl accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        if conns.len() >= MAX_CONNECTIONS {
+            continue;
+        }
+        let (view, control, shutdown) = (view.clone(), control.clone(), shutdown.clone());
+        conns.spawn(async move {
+            tokio::select! {
+                () = shutdown.cancelled() => {}
+                () = connection(stream, view, control) => {}
+            }
+        });
+    }
+    conns.shutdown().await;
+}
+
+async fn connection(
+    stream: UnixStream,
+    view: watch::Receiver<View>,
+    control: mpsc::Sender<Control>,
+) {
+    let (rd, mut wr) = stream.into_split();
+    let mut rd = BufReader::new(rd.take(1 << 20));
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match rd.read_line(&mut line).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let response = if line.len() > MAX_REQUEST {
+            err(format!("request longer than {MAX_REQUEST} bytes"))
+        } else {
+            match serde_json::from_str::<Request>(line.trim()) {
+                Ok(req) => handle(req, &view, &control).await,
+                Err(e) => err(format!("bad request: {e}")),
+            }
+        };
+        let mut out = serde_json::to_vec(&response).unwrap_or_else(|_| b"{\"ok\":false}".to_vec());
+        out.push(b'\n');
+        if wr.write_all(&out).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn err(why: String) -> Response {
+    Response {
+        ok: false,
+        result: None,
+        error: Some(why),
+    }
+}
+
+fn ok<T: serde::Serialize>(v: &T) -> Response {
+    match serde_json::to_value(v) {
+        Ok(v) => Response {
+            ok: true,
+            result: Some(v),
+            error: None,
+        },
+        Err(e) => err(e.to_string()),
+    }
+}
+
+/// Answer one request.
+pub async fn handle(
+    req: Request,
+    view: &watch::Receiver<View>,
+    control: &mpsc::Sender<Control>,
+) -> Response {
+    match req {
+        Request::Status => ok(&status(&view.borrow())),
+        Request::Routes => ok(&routes(&view.borrow())),
+        Request::Checks => ok(&checks(&view.borrow())),
+        Request::Drain { prefix } | Request::Undrain { prefix } => {
+            let drained = matches!(req, Request::Drain { .. });
+            let (tx, rx) = oneshot::channel();
+            let msg = Control::Drain {
+                prefix,
+                drained,
+                reply: Some(tx),
+            };
+            if control.send(msg).await.is_err() {
+                return err("the daemon is shutting down".into());
+            }
+            match rx.await {
+                Ok(Ok(n)) => ok(&ActionReport {
+                    lines: vec![format!(
+                        "{} {n} prefix(es){}",
+                        if drained { "drained" } else { "undrained" },
+                        prefix.map(|p| format!(" ({p})")).unwrap_or_default()
+                    )],
+                }),
+                Ok(Err(why)) => err(why),
+                Err(_) => err("the daemon is shutting down".into()),
+            }
+        }
+        Request::Reload => {
+            let (tx, rx) = oneshot::channel();
+            if control
+                .send(Control::Reload { reply: Some(tx) })
+                .await
+                .is_err()
+            {
+                return err("the daemon is shutting down".into());
+            }
+            match rx.await {
+                Ok(Ok(lines)) => ok(&ActionReport { lines }),
+                Ok(Err(why)) => err(format!(
+                    "reload refused, the running configuration stays: {why}"
+                )),
+                Err(_) => err("the daemon is shutting down".into()),
+            }
+        }
+    }
+}
+
+fn drains(v: &[Option<tern_types::Prefix>]) -> Vec<String> {
+    v.iter()
+        .map(|p| p.map_or_else(|| "all".to_owned(), |p| p.to_string()))
+        .collect()
+}
+
+fn age(t: SystemTime) -> u64 {
+    SystemTime::now()
+        .duration_since(t)
+        .unwrap_or_default()
+        .as_secs()
+}
+
+/// The `status` report.
+pub fn status(v: &View) -> StatusReport {
+    StatusReport {
+        site: v.site.to_string(),
+        config: v.config.display().to_string(),
+        uptime_s: v.started.elapsed().as_secs(),
+        sessions: v
+            .upstreams
+            .iter()
+            .map(|u| {
+                let s = u.status.borrow();
+                SessionReport {
+                    name: u.name.clone(),
+                    neighbor: u.remote.to_string(),
+                    remote_as: u.remote_as.0,
+                    state: s.state.to_string(),
+                    uptime_s: s
+                        .established_since
+                        .map(|t| Instant::now().duration_since(t).as_secs()),
+                    established_count: u.established_before + s.stats.established_count,
+                    last_down: s.last_down.as_ref().map(|d| d.to_string()),
+                    announced: s.announced,
+                    updates_out: s.stats.updates_out,
+                }
+            })
+            .collect(),
+        prefixes: v
+            .prefixes
+            .iter()
+            .map(|p| PrefixReport {
+                prefix: p.prefix.to_string(),
+                state: p.state.to_string(),
+                why: p.why.clone(),
+                since_s: age(p.since),
+                transitions: p.transitions,
+            })
+            .collect(),
+        drain_file: v.drain_file.display().to_string(),
+        ctl_drained: drains(&v.ctl_drained),
+        file_drained: drains(&v.file_drained),
+        last_reload: v.reloads.2.clone(),
+    }
+}
+
+/// The `routes` report.
+pub fn routes(v: &View) -> RoutesReport {
+    RoutesReport {
+        upstreams: v
+            .upstreams
+            .iter()
+            .map(|u| {
+                let state = u.status.borrow().state;
+                let routes = u
+                    .routes
+                    .iter()
+                    .map(|(p, a)| RouteReport {
+                        prefix: p.to_string(),
+                        as_path: std::iter::repeat_n(
+                            u.local_as.0.to_string(),
+                            1 + usize::from(a.prepend),
+                        )
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                        communities: a.communities.iter().map(|c| c.to_string()).collect(),
+                        large_communities: a
+                            .large_communities
+                            .iter()
+                            .map(|c| c.to_string())
+                            .collect(),
+                    })
+                    .collect();
+                let withdrawn = v
+                    .prefixes
+                    .iter()
+                    .filter(|p| {
+                        p.prefix.afi() == u.afi && !u.routes.iter().any(|(r, _)| *r == p.prefix)
+                    })
+                    .map(|p| (p.prefix.to_string(), p.why.clone()))
+                    .collect();
+                UpstreamRoutes {
+                    name: u.name.clone(),
+                    state: if state == State::Established {
+                        "Established".into()
+                    } else {
+                        state.to_string()
+                    },
+                    routes,
+                    withdrawn,
+                    notes: u.notes.clone(),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// The `checks` report.
+pub fn checks(v: &View) -> ChecksReport {
+    ChecksReport {
+        checks: v
+            .checks
+            .iter()
+            .map(|c| CheckReport {
+                name: c.name.clone(),
+                service: c.service.clone(),
+                target: c.target.clone(),
+                health: c.health.to_string(),
+                reason: c.reason.clone(),
+                last_ok: c.last.as_ref().map(|(r, _)| r.ok),
+                last_detail: c.last.as_ref().map(|(r, _)| r.detail.clone()),
+                last_latency_ms: c
+                    .last
+                    .as_ref()
+                    .map(|(r, _)| r.latency.as_secs_f64() * 1000.0),
+                last_age_s: c.last.as_ref().map(|(_, t)| age(*t)),
+                ok_total: c.ok_total,
+                failed_total: c.failed_total,
+            })
+            .collect(),
+    }
+}
+
+/// Send one request to the daemon at `path` and wait for its response.
+pub async fn request(path: &Path, req: &Request) -> Result<Response, CtlError> {
+    let io = |source| CtlError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let exchange = async {
+        let stream = UnixStream::connect(path)
+            .await
+            .map_err(|source| CtlError::Connect {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let (rd, mut wr) = stream.into_split();
+        let mut line = serde_json::to_vec(req).map_err(|e| CtlError::Protocol {
+            path: path.to_path_buf(),
+            why: e.to_string(),
+        })?;
+        line.push(b'\n');
+        wr.write_all(&line).await.map_err(io)?;
+        let mut rd = BufReader::new(rd);
+        let mut answer = String::new();
+        rd.read_line(&mut answer).await.map_err(io)?;
+        serde_json::from_str::<Response>(answer.trim()).map_err(|e| CtlError::Protocol {
+            path: path.to_path_buf(),
+            why: format!("{e}: {answer:?}"),
+        })
+    };
+    tokio::time::timeout(CLIENT_TIMEOUT, exchange)
+        .await
+        .map_err(|_| CtlError::Timeout(path.to_path_buf()))?
+}
+
+use tokio::io::AsyncReadExt as _;
