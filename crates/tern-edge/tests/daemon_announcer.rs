@@ -11,7 +11,7 @@ use tern_edge::announcer::{Announcer, Control, View};
 use tern_edge::config::SiteConfig;
 use tern_edge::config::diff::{UpstreamChange, diff};
 use tern_edge::daemon::parse_drain_file;
-use tern_edge::probe::scheduler::{HealthCommand, HealthEvent};
+use tern_edge::probe::scheduler::{HealthCommand, HealthEvent, HealthStatus};
 use tern_health::{Degrade, PrefixState, PrefixTransition};
 use tern_types::Prefix;
 use tokio::sync::{mpsc, watch};
@@ -161,7 +161,8 @@ async fn announcer_event_log() {
     );
     let (control, control_rx) = mpsc::channel(16);
     let (events, events_rx) = mpsc::channel(16);
-    let task = tokio::spawn(a.run(control_rx, events_rx));
+    let (_status, status_rx) = watch::channel(HealthStatus::default());
+    let task = tokio::spawn(a.run(control_rx, events_rx, status_rx));
 
     // Start: nothing wanted anywhere.
     assert!(view.borrow().upstreams.iter().all(|u| u.routes.is_empty()));
@@ -282,7 +283,8 @@ async fn control_socket_survives_bad_requests() {
     );
     let (control, control_rx) = mpsc::channel(16);
     let (_events, events_rx) = mpsc::channel(16);
-    let task = tokio::spawn(a.run(control_rx, events_rx));
+    let (_status, status_rx) = watch::channel(HealthStatus::default());
+    let task = tokio::spawn(a.run(control_rx, events_rx, status_rx));
     let dir = std::env::temp_dir().join(format!("tern-ctl-bad-{}", std::process::id()));
     let sock = dir.join("ctl.sock");
     let listener = tern_edge::ctl::bind(&sock).unwrap();

@@ -310,6 +310,18 @@ async fn which_site_over_dns_and_http_and_metrics() {
         metrics.contains("tern_check_up{check=\"web/exec\",service=\"web\"} 1"),
         "{metrics}"
     );
+    // The check is up, so it has passed at least `rise` runs: the counters come from the
+    // health loop's status watch.
+    let ok_runs: u64 = metrics
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(
+                "tern_check_runs_total{check=\"web/exec\",service=\"web\",result=\"ok\"} ",
+            )
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(ok_runs >= 1, "no passed runs counted:\n{metrics}");
     let docs = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../docs/metrics.md"

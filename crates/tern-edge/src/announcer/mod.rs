@@ -36,7 +36,7 @@ use tracing::{info, warn};
 use crate::config::diff::{UpstreamChange, diff};
 use crate::config::{SiteConfig, UpstreamConfig};
 use crate::peer::{Command, PeerHandle, SHUTDOWN_FLUSH, spawn_peer};
-use crate::probe::scheduler::{HealthCommand, HealthEvent};
+use crate::probe::scheduler::{HealthCommand, HealthEvent, HealthStatus};
 pub use view::{CheckView, PrefixView, Reaction, UpstreamView, View};
 
 /// RFC 8203 shutdown communication sent on SIGTERM.
@@ -206,11 +206,20 @@ impl Announcer {
         mut self,
         mut control: mpsc::Receiver<Control>,
         mut events: mpsc::Receiver<HealthEvent>,
+        mut health: watch::Receiver<HealthStatus>,
     ) {
         let mut events_open = true;
+        let mut health_open = true;
         loop {
             tokio::select! {
                 biased;
+                changed = health.changed(), if health_open => match changed {
+                    Ok(()) => {
+                        let status = health.borrow_and_update().clone();
+                        self.on_health_status(&status);
+                    }
+                    Err(_) => health_open = false,
+                },
                 ev = events.recv(), if events_open => match ev {
                     Some(ev) => {
                         self.on_health(ev);
@@ -235,16 +244,6 @@ impl Announcer {
     fn on_health(&mut self, ev: HealthEvent) {
         match ev {
             HealthEvent::Prefix(t) => self.on_prefix(t),
-            HealthEvent::CheckResult { check, result } => {
-                if let Some(c) = self.checks.get_mut(&check) {
-                    if result.ok {
-                        c.ok_total += 1;
-                    } else {
-                        c.failed_total += 1;
-                    }
-                    c.last = Some((result, SystemTime::now()));
-                }
-            }
             HealthEvent::CheckTransition { check, transition } => {
                 if let Some(c) = self.checks.get_mut(&check) {
                     c.health = transition.health;
@@ -252,6 +251,20 @@ impl Announcer {
                     c.transitions += 1;
                 }
                 info!(check = %check, health = %transition_health(&self.checks, &check), "check");
+            }
+        }
+    }
+
+    /// Latest results and counters of every check, from the health loop's `watch` (the
+    /// health loop owns them; we only mirror them for `tern ctl checks` and metrics).
+    fn on_health_status(&mut self, status: &HealthStatus) {
+        for s in &status.checks {
+            if let Some(c) = self.checks.get_mut(&s.name) {
+                c.ok_total = s.ok_total;
+                c.failed_total = s.failed_total;
+                if let (Some(r), Some(at)) = (&s.last_result, s.last_at) {
+                    c.last = Some((r.clone(), at));
+                }
             }
         }
     }

@@ -187,9 +187,12 @@ impl Daemon {
             .map_err(DaemonError::Health)?;
         let (events_tx, events_rx) = mpsc::channel(1024);
         let (health_tx, health_rx) = mpsc::channel(64);
+        let (status_tx, status_rx) = watch::channel(scheduler.status());
         let health_cancel = cancel.child_token();
         tracker.spawn(async move {
-            scheduler.run(events_tx, health_rx, health_cancel).await;
+            scheduler
+                .run(events_tx, status_tx, health_rx, health_cancel)
+                .await;
         });
 
         // Announcer and peers.
@@ -203,7 +206,7 @@ impl Daemon {
             cancel.clone(),
         );
         let (control_tx, control_rx) = mpsc::channel(64);
-        let announcer = tokio::spawn(announcer.run(control_rx, events_rx));
+        let announcer = tokio::spawn(announcer.run(control_rx, events_rx, status_rx));
 
         // Control socket, drain file, signals.
         tracker.spawn(crate::ctl::serve(

@@ -71,6 +71,12 @@ pub struct CheckStatus {
     pub reason: String,
     /// The latest run's result, if any ran yet.
     pub last_result: Option<CheckResult>,
+    /// When the latest run finished.
+    pub last_at: Option<std::time::SystemTime>,
+    /// Runs that passed since the check was configured (a reload that keeps it keeps these).
+    pub ok_total: u64,
+    /// Runs that failed since the check was configured.
+    pub failed_total: u64,
 }
 
 /// Everything the health loop knows, published on a `watch` after each change: readers
@@ -137,6 +143,11 @@ struct Slot {
     def: CheckDef,
     machine: CheckMachine,
     running: bool,
+    /// When the latest result arrived.
+    last_at: Option<std::time::SystemTime>,
+    /// Results that passed, and that failed.
+    ok_total: u64,
+    failed_total: u64,
 }
 
 /// The health loop's state. Build with [`Scheduler::new`], run with [`Scheduler::run`].
@@ -178,6 +189,9 @@ impl Scheduler {
                 machine: CheckMachine::new(&def.spec, now),
                 def,
                 running: false,
+                last_at: None,
+                ok_total: 0,
+                failed_total: 0,
             })
             .collect();
         Ok(Scheduler {
@@ -221,6 +235,9 @@ impl Scheduler {
                         machine: CheckMachine::new(&def.spec, now),
                         def,
                         running: false,
+                        last_at: None,
+                        ok_total: 0,
+                        failed_total: 0,
                     }
                 }
             };
@@ -255,6 +272,9 @@ impl Scheduler {
                     health: s.machine.health(),
                     reason: s.machine.reason().to_owned(),
                     last_result: s.machine.last_result().cloned(),
+                    last_at: s.last_at,
+                    ok_total: s.ok_total,
+                    failed_total: s.failed_total,
                 })
                 .collect(),
             prefixes: self.prefix_states(),
@@ -306,6 +326,12 @@ impl Scheduler {
                     // None: the check was removed or replaced by a reload meanwhile.
                     if let Some(slot) = self.slots.iter_mut().find(|s| s.id == id) {
                         slot.running = false;
+                        slot.last_at = Some(std::time::SystemTime::now());
+                        if result.ok {
+                            slot.ok_total += 1;
+                        } else {
+                            slot.failed_total += 1;
+                        }
                         slot.machine.handle_result(result, now);
                         dirty = true;
                     }
