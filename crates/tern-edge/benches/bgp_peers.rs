@@ -387,7 +387,7 @@ fn full_table() {
     let bird_rx = Bird::start(&format!(
         r#"router id 192.0.2.102;
 protocol device {{ }}
-protocol bgp src {{ local 127.0.0.12 port {bird_port} as 65020; neighbor 127.0.0.10 port {src_port} as 65010; multihop; hold time 240; ipv4 {{ import all; export none; }}; }}
+protocol bgp feed {{ local 127.0.0.12 port {bird_port} as 65020; neighbor 127.0.0.10 port {src_port} as 65010; multihop; hold time 240; ipv4 {{ import all; export none; }}; }}
 "#
     ));
     let gobgp_rx = Gobgp::start(&format!(
@@ -429,27 +429,23 @@ protocol bgp src {{ local 127.0.0.12 port {bird_port} as 65020; neighbor 127.0.0
     let tern_rib = spawn_tern(format!("127.0.0.14:{tern_rib_port}"), true);
 
     // The source: every prefix as a static route with its origin AS, exported to all four.
-    let dir = TempDir::new("fullsrc");
-    let mut inc = String::with_capacity(routes.len() * 64);
+    let mut static_routes = String::with_capacity(routes.len() * 64);
     for (a, l, asn) in &routes {
-        inc.push_str(&format!(
-            "route {a}/{l} blackhole {{ bgp_path.prepend({asn}); }};\n"
+        static_routes.push_str(&format!(
+            "  route {a}/{l} blackhole {{ bgp_path.prepend({asn}); }};\n"
         ));
     }
-    let inc_path = dir.path().join("routes.conf");
-    std::fs::write(&inc_path, inc).unwrap();
     let peer = |name: &str, ip: &str, port: u16, asn: u32| {
         format!(
             "protocol bgp {name} {{ local 127.0.0.10 port {src_port} as 65010; neighbor {ip} port {port} as {asn}; multihop; hold time 240; ipv4 {{ import none; export all; next hop address 192.0.2.50; }}; }}\n"
         )
     };
     let src_conf = format!(
-        "router id 192.0.2.101;\nprotocol device {{ }}\nprotocol static s {{ ipv4; include \"{}\"; }}\n{}{}{}{}",
-        inc_path.display(),
-        peer("tern", "127.0.0.11", tern_port, OUR_AS),
-        peer("ternrib", "127.0.0.14", tern_rib_port, OUR_AS),
-        peer("bird", "127.0.0.12", bird_port, 65020),
-        peer("gobgp", "127.0.0.13", gobgp_port, 65030),
+        "router id 192.0.2.101;\nprotocol device {{ }}\n{}{}{}{}protocol static fulltable {{\n  ipv4;\n{static_routes}}}\n",
+        peer("to_tern", "127.0.0.11", tern_port, OUR_AS),
+        peer("to_ternrib", "127.0.0.14", tern_rib_port, OUR_AS),
+        peer("to_bird", "127.0.0.12", bird_port, 65020),
+        peer("to_gobgp", "127.0.0.13", gobgp_port, 65030),
     );
     let t_start = Instant::now();
     let src = Bird::start(&src_conf);
@@ -458,12 +454,13 @@ protocol bgp src {{ local 127.0.0.12 port {bird_port} as 65020; neighbor 127.0.0
     // Poll BIRD and GoBGP for established and full; the tern children time themselves.
     let (mut bird_up, mut bird_full, mut gobgp_up, mut gobgp_full) = (None, None, None, None);
     let (mut bird_hwm, mut gobgp_hwm) = (0, 0);
+    let mut gobgp_last = 0u64;
     let gobgp_pid = gobgp_child_pid(&gobgp_rx);
     let deadline = Instant::now() + Duration::from_secs(600);
     while (bird_full.is_none() || gobgp_full.is_none()) && Instant::now() < deadline {
         let now = t_start.elapsed();
         if bird_full.is_none() {
-            if bird_up.is_none() && bird_rx.bgp_state("src") == "Established" {
+            if bird_up.is_none() && bird_rx.bgp_state("feed") == "Established" {
                 bird_up = Some(now);
             }
             let c = bird_rx.try_birdc("show route count").unwrap_or_default();
@@ -484,9 +481,10 @@ protocol bgp src {{ local 127.0.0.12 port {bird_port} as 65020; neighbor 127.0.0
                 .find_map(|l| l.trim().strip_prefix("Accepted:"))
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .unwrap_or(0);
+            gobgp_last = gobgp_last.max(accepted);
+            gobgp_hwm = gobgp_hwm.max(rss_kb(gobgp_pid).1);
             if accepted >= n {
                 gobgp_full = Some(now);
-                gobgp_hwm = rss_kb(gobgp_pid).1;
             }
         }
         std::thread::sleep(Duration::from_millis(200));
