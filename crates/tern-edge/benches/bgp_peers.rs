@@ -423,7 +423,7 @@ protocol bgp feed {{ local 127.0.0.12 port {bird_port} as 65020; neighbor 127.0.
         if rib {
             c.env("TERN_BENCH_RIB_IN", "1");
         }
-        c.spawn().unwrap()
+        KillOnDrop(Some(c.spawn().unwrap()))
     };
     let tern_count = spawn_tern(format!("127.0.0.11:{tern_port}"), false);
     let tern_rib = spawn_tern(format!("127.0.0.14:{tern_rib_port}"), true);
@@ -489,8 +489,8 @@ protocol bgp feed {{ local 127.0.0.12 port {bird_port} as 65020; neighbor 127.0.
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let tern_out = |c: std::process::Child| {
-        let out = c.wait_with_output().unwrap();
+    let tern_out = |mut c: KillOnDrop| {
+        let out = c.0.take().unwrap().wait_with_output().unwrap();
         String::from_utf8_lossy(&out.stdout)
             .lines()
             .find(|l| l.starts_with("RECV"))
@@ -519,10 +519,23 @@ protocol bgp feed {{ local 127.0.0.12 port {bird_port} as 65020; neighbor 127.0.
         span(bird_up, bird_full)
     );
     println!(
-        "GoBGP 3.10          : {}, peak RSS {gobgp_hwm} kB",
-        span(gobgp_up, gobgp_full)
+        "GoBGP 3.10          : {}, peak RSS {gobgp_hwm} kB ({gobgp_last} of {n} accepted when measuring stopped, {} s after the source started)",
+        span(gobgp_up, gobgp_full),
+        t_start.elapsed().as_secs()
     );
     drop(src);
+}
+
+/// A measured child process, killed if the harness panics first.
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }
 
 fn gobgp_child_pid(g: &Gobgp) -> u32 {

@@ -336,7 +336,8 @@ pub struct PathAttributes {
     pub mp_reach: Option<MpReach>,
     /// MP_UNREACH_NLRI for IPv4/IPv6 unicast or multicast.
     pub mp_unreach: Option<MpUnreach>,
-    /// Every other attribute, in wire order.
+    /// Every other attribute, by type code (the order they are sent in). On a 4-octet session
+    /// this includes any AS4_PATH / AS4_AGGREGATOR received (RFC 6793 §4.1: not to be used).
     pub unknown: Vec<RawAttribute>,
 }
 

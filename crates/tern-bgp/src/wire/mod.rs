@@ -15,9 +15,22 @@
 //! - RFC 8203 / RFC 9003 shutdown communication, RFC 4486 Cease subcodes,
 //! - RFC 8654 extended messages, RFC 9072 extended optional parameters length (decode only).
 //!
+//! Error handling in brief (see [`DecodeError`] and [`ErrorAction`]): framing, OPEN and length
+//! errors reset the session with the RFC 4271 §6 NOTIFICATION; a malformed MP_REACH/MP_UNREACH or
+//! NLRI field too (RFC 7606 §5.3, §7.11); malformed ORIGIN, AS_PATH, NEXT_HOP, MED, LOCAL_PREF,
+//! COMMUNITIES, LARGE_COMMUNITY, OTC, flag conflicts, missing mandatory attributes and a broken
+//! attribute list are treat-as-withdraw (for a broken list: the prefixes parsed before the break
+//! plus the NLRI field, located by the Total Path Attribute Length, RFC 7606 §4); a bad
+//! ATOMIC_AGGREGATE, AGGREGATOR, AS4_* or a repeated attribute is attribute discard.
+//!
+//! Left to the session, because they need to know the peer: LOCAL_PREF from an eBGP peer
+//! (discard), the first AS of the path, the peer AS and role in OPEN, capability negotiation.
+//!
 //! Not implemented: ADD-PATH NLRI (RFC 7911: the capability is kept raw, path identifiers are not
 //! parsed, so a session must not negotiate ADD-PATH receive), families other than IPv4/IPv6
-//! unicast and multicast (their MP_REACH/MP_UNREACH are kept as raw attributes).
+//! unicast and multicast (their MP_REACH/MP_UNREACH are kept as raw attributes), RFC 9072
+//! extended optional parameters on encode, and the Partial bit of the attributes we model (we
+//! originate routes and never pass received ones on; it is kept on unknown attributes).
 
 mod attrs;
 mod codec;

@@ -90,6 +90,8 @@ pub(crate) fn decode_update(body: &[u8], ctx: &Codec) -> Result<Update, DecodeEr
     let mut attrs = PathAttributes::default();
     let mut as4 = As4::default();
     decode_attributes(attr_field, ctx, &mut attrs, &mut as4, &mut problems);
+    // Kept in type-code order, the order they are sent in (codes are unique by now).
+    attrs.unknown.sort_by_key(|a| a.code);
     if problems.is_fatal()
         && let Some((_, kind, Some(n))) = problems.worst.take()
     {
@@ -186,31 +188,39 @@ impl As4 {
 }
 
 /// RFC 6793 §4.2.3: the leading ASNs of AS_PATH that AS4_PATH lacks, then AS4_PATH. `None`
-/// when AS4_PATH is longer than AS_PATH (it must then be ignored).
+/// when AS4_PATH is longer than AS_PATH (it must then be ignored). Confederation segments (which
+/// AS4_PATH never carries) are kept only where RFC 5065 allows them, at the front; one in the
+/// middle of the path has no place in the merged path and is dropped.
 pub(crate) fn merge_as4_path(as_path: &AsPath, as4: &AsPath) -> Option<AsPath> {
     let n = as_path.route_len();
     let m = as4.route_len();
     let mut keep = n.checked_sub(m)?;
     let mut segments = Vec::new();
+    let mut leading = true;
     for seg in &as_path.segments {
-        match seg.kind {
-            SegmentKind::ConfedSequence | SegmentKind::ConfedSet => segments.push(seg.clone()),
-            SegmentKind::Set if keep >= 1 => {
+        if seg.kind.is_confed() {
+            if leading {
                 segments.push(seg.clone());
-                keep -= 1;
             }
-            SegmentKind::Sequence if keep >= 1 => {
+            continue;
+        }
+        leading = false;
+        if keep == 0 {
+            break;
+        }
+        match seg.kind {
+            SegmentKind::Sequence => {
                 let take = keep.min(seg.asns.len());
                 segments.push(AsSegment {
                     kind: seg.kind,
                     asns: seg.asns.iter().take(take).copied().collect(),
                 });
                 keep -= take;
-                if take < seg.asns.len() {
-                    break;
-                }
             }
-            _ => break,
+            _ => {
+                segments.push(seg.clone());
+                keep -= 1;
+            }
         }
     }
     segments.extend(as4.segments.iter().cloned());
@@ -377,19 +387,17 @@ fn decode_attribute(
         },
         // RFC 7606 §7.8.
         code::COMMUNITIES if !value.is_empty() && value.len() % 4 == 0 => {
-            attrs.communities = value
-                .chunks_exact(4)
-                .map(|b| Community(u32::from_be_bytes([b[0], b[1], b[2], b[3]])))
-                .collect();
+            attrs.communities = be_u32s(value).map(Community).collect();
         }
         code::COMMUNITIES => withdraw(problems),
         // RFC 8092 §6.
         code::LARGE_COMMUNITIES if !value.is_empty() && value.len() % 12 == 0 => {
-            attrs.large_communities = value
-                .chunks_exact(12)
-                .map(|b| {
-                    let w = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-                    LargeCommunity::new(w(0), w(4), w(8))
+            let words: Vec<u32> = be_u32s(value).collect();
+            attrs.large_communities = words
+                .chunks_exact(3)
+                .filter_map(|w| match *w {
+                    [g, l1, l2] => Some(LargeCommunity::new(g, l1, l2)),
+                    _ => None,
                 })
                 .collect();
         }
@@ -449,6 +457,14 @@ fn decode_attribute(
             value: value.to_vec(),
         }),
     }
+}
+
+/// The big-endian 32-bit words of `value` (a trailing partial word is dropped; callers check
+/// the length first).
+fn be_u32s(value: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    value
+        .chunks_exact(4)
+        .filter_map(|b| b.try_into().ok().map(u32::from_be_bytes))
 }
 
 /// AS_PATH or AS4_PATH segments with `size`-octet ASNs (RFC 4271 §4.3, RFC 6793 §3).
@@ -595,5 +611,48 @@ fn decode_mp_unreach(flags: u8, value: &[u8], attrs: &mut PathAttributes, proble
             })
         }
         Err(reason) => mp_error(problems, "MP_UNREACH_NLRI", reason),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(kind: SegmentKind, asns: &[u32]) -> AsSegment {
+        AsSegment {
+            kind,
+            asns: asns.iter().map(|&a| Asn(a)).collect(),
+        }
+    }
+
+    #[test]
+    fn as4_merge_keeps_leading_confeds_only() {
+        use SegmentKind::*;
+        let as_path = AsPath {
+            segments: vec![
+                seg(ConfedSequence, &[65001]),
+                seg(Sequence, &[64999, 23456]),
+                seg(ConfedSet, &[65002]),
+                seg(Set, &[23456, 64998]),
+            ],
+        };
+        let as4 = AsPath {
+            segments: vec![
+                seg(Sequence, &[4_200_000_001]),
+                seg(Set, &[4_200_000_002, 64998]),
+            ],
+        };
+        let merged = merge_as4_path(&as_path, &as4).unwrap();
+        assert_eq!(
+            merged.segments,
+            vec![
+                seg(ConfedSequence, &[65001]),
+                seg(Sequence, &[64999]),
+                seg(Sequence, &[4_200_000_001]),
+                seg(Set, &[4_200_000_002, 64998]),
+            ]
+        );
+        // AS4_PATH longer than AS_PATH: ignored.
+        assert_eq!(merge_as4_path(&AsPath::from_sequence([Asn(1)]), &as4), None);
     }
 }
