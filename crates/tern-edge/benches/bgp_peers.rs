@@ -353,13 +353,13 @@ fn load_prefixes() -> Vec<(String, u8, u32)> {
         path.exists(),
         "missing {path:?}: set TERN_SHARED_DATA to the shared data directory"
     );
-    let out = Proc::new("zcat")
+    let mut zcat = Proc::new("zcat")
         .arg(&path)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let mut v = Vec::new();
-    for line in BufReader::new(out.stdout.unwrap()).lines() {
+    for line in BufReader::new(zcat.stdout.take().unwrap()).lines() {
         let line = line.unwrap();
         let mut it = line.split('\t');
         let (Some(a), Some(l), Some(o)) = (it.next(), it.next(), it.next()) else {
@@ -374,6 +374,7 @@ fn load_prefixes() -> Vec<(String, u8, u32)> {
             v.push((a.to_owned(), len, asn));
         }
     }
+    assert!(zcat.wait().unwrap().success(), "zcat {path:?} failed");
     v
 }
 
