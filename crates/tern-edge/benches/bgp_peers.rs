@@ -64,8 +64,9 @@ fn main() {
         Ok("recv") => return runtime().block_on(child_recv()),
         _ => {}
     }
-    if std::env::args().any(|a| a == "--list") {
-        return; // `cargo test --benches` lists; nothing to list
+    if !std::env::args().any(|a| a == "--bench") {
+        // `cargo test --all-targets` runs benches without `--bench`: not a test, do nothing.
+        return;
     }
     let rt = runtime();
     println!("# tern BGP peer benchmark\n");
