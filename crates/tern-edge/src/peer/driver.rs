@@ -45,6 +45,7 @@ pub(super) struct PeerTask {
     events_rx: mpsc::Receiver<ConnEvent>,
     conns: HashMap<ConnId, ConnIo>,
     closing: Vec<JoinHandle<()>>,
+    connecting: Vec<JoinHandle<()>>,
     established_since: Option<Instant>,
 }
 
@@ -70,6 +71,7 @@ impl PeerTask {
             events_rx,
             conns: HashMap::new(),
             closing: Vec::new(),
+            connecting: Vec::new(),
             established_since: None,
         }
     }
@@ -109,7 +111,10 @@ impl PeerTask {
         self.session
             .handle_input(Input::Stop { message: reason }, Self::now());
         self.process_outputs();
-        let pending: Vec<JoinHandle<()>> = self
+        for h in self.connecting.drain(..) {
+            h.abort();
+        }
+        let mut pending: Vec<JoinHandle<()>> = self
             .conns
             .drain()
             .map(|(_, io)| {
@@ -120,12 +125,16 @@ impl PeerTask {
             .chain(self.closing.drain(..))
             .collect();
         let flush = async {
-            for h in pending {
+            for h in pending.iter_mut() {
                 let _ = h.await;
             }
         };
         if tokio::time::timeout(SHUTDOWN_FLUSH, flush).await.is_err() {
             warn!("shutdown: could not flush the Cease within {SHUTDOWN_FLUSH:?}");
+        }
+        // Bounded: whatever is still writing (a peer that stopped reading) is abandoned.
+        for h in &pending {
+            h.abort();
         }
         self.publish(true);
         info!("peer task finished");
@@ -223,13 +232,14 @@ impl PeerTask {
                     let tcfg = self.cfg.transport.clone();
                     let timeout = self.cfg.session.connect_retry;
                     let events = self.events_tx.clone();
-                    self.tracker.spawn(async move {
+                    self.connecting.retain(|h| !h.is_finished());
+                    self.connecting.push(self.tracker.spawn(async move {
                         let ev = match transport::connect(remote, &tcfg, timeout).await {
                             Ok(s) => ConnEvent::Connected(id, s),
                             Err(e) => ConnEvent::ConnectFailed(id, e),
                         };
                         let _ = events.send(ev).await;
-                    });
+                    }));
                 }
                 Output::Transmit(id, bytes) => {
                     if let Some(io) = self.conns.get(&id) {

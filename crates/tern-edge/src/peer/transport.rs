@@ -207,6 +207,8 @@ mod tests {
         let c = c.expect("connect with the right key");
         a.expect("accept");
         assert_eq!(c.local_addr().expect("addr").ip().to_string(), "127.0.0.1");
+        // eBGP multihop: the TTL we asked for is the socket's.
+        assert_eq!(socket2::SockRef::from(&c).ttl().expect("ttl"), 2);
         // Unsigned SYNs are dropped by the kernel: the connect times out instead of succeeding.
         let none = TransportConfig::default();
         let r = connect(peer, &none, Duration::from_millis(700)).await;
@@ -225,7 +227,17 @@ mod tests {
             ..Default::default()
         };
         let (c, a) = tokio::join!(connect(peer, &cfg, Duration::from_secs(5)), l.accept());
-        c.expect("connect");
-        a.expect("accept");
+        let c = c.expect("connect");
+        let (a, _) = a.expect("accept");
+        // GTSM: we send with hop limit 255 on both ends.
+        assert_eq!(
+            socket2::SockRef::from(&c).unicast_hops_v6().expect("hops"),
+            255
+        );
+        tune_accepted(&a, &cfg).expect("tune");
+        assert_eq!(
+            socket2::SockRef::from(&a).unicast_hops_v6().expect("hops"),
+            255
+        );
     }
 }
