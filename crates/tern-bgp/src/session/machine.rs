@@ -595,7 +595,9 @@ impl Session {
             } else {
                 // "If the value of the local BGP Identifier is less than the remote one, close
                 // the connection that was initiated by the local system", else the other one.
-                let close_local_initiated = u32::from(self.cfg.bgp_id) < u32::from(remote.bgp_id);
+                // RFC 6286 §2.3: with equal identifiers (eBGP only), the larger AS number wins.
+                let close_local_initiated = (u32::from(self.cfg.bgp_id), self.cfg.local_as)
+                    < (u32::from(remote.bgp_id), self.cfg.peer_as);
                 let this_is_local = !self.conns[i].inbound;
                 let other_is_local = !self.conns[j].inbound;
                 if this_is_local == other_is_local {

@@ -93,8 +93,10 @@ pub fn negotiate(
         // Error Subcode MUST be set to Bad Peer AS."
         return Err(open_err(subcode::open::BAD_PEER_AS));
     }
-    // §6.2 / RFC 6286 §2.2: an identifier equal to ours cannot be told apart in collisions.
-    if remote.bgp_id == cfg.bgp_id {
+    // RFC 6286 §2.2: an identifier equal to ours is an error only from an internal peer; an
+    // external peer may share it (identifiers are unique within an AS), and collisions between
+    // equal identifiers are then resolved by AS number (RFC 6286 §2.3).
+    if remote.bgp_id == cfg.bgp_id && peer_as == cfg.local_as {
         return Err(open_err(subcode::open::BAD_BGP_IDENTIFIER));
     }
     // RFC 9234 §4.2: roles must pair up; in strict mode the peer must send one.
@@ -188,9 +190,23 @@ mod tests {
         o.my_as = Asn(65099);
         let e = negotiate(&c, &local_open(&c), &o).unwrap_err();
         assert_eq!((e.code, e.subcode), (2, 2));
+        // RFC 6286 §2.2: the same identifier is fine from an external peer, an error from an
+        // internal one.
         let mut o = peer_open();
         o.bgp_id = c.bgp_id;
-        assert_eq!(negotiate(&c, &local_open(&c), &o).unwrap_err().subcode, 3);
+        assert!(negotiate(&c, &local_open(&c), &o).is_ok());
+        let ibgp = SessionConfig::new(Asn(65001), Asn(65001), c.bgp_id);
+        let mut o = peer_open();
+        o.my_as = Asn(65001);
+        o.capabilities.pop();
+        o.capabilities.push(Capability::FourOctetAs(Asn(65001)));
+        o.bgp_id = ibgp.bgp_id;
+        assert_eq!(
+            negotiate(&ibgp, &local_open(&ibgp), &o)
+                .unwrap_err()
+                .subcode,
+            3
+        );
         let mut c = cfg();
         c.role = Some(Role::Customer);
         let mut o = peer_open();
