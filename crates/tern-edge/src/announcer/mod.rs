@@ -1,7 +1,7 @@
 //! The announcer: the one writer of what the site announces (STYLE habit 2).
 //!
 //! ```text
-//!  health loop ──HealthEvent──▶┐
+//!  health loop ──HealthEvent──▶┐  (transitions; results and counters on watch<HealthStatus>)
 //!  tern ctl ─────Control──────▶│ announcer ──Command::ReplaceAll──▶ one peer task per upstream
 //!  signals, drain file ─Control┘     │
 //!                                    └──watch<View>──▶ tern ctl, /metrics

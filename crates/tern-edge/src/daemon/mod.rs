@@ -6,6 +6,7 @@
 //!   drain file (polled) ───┤─Control─▶│ announcer (one writer of what is announced)
 //!   tern ctl (Unix socket)─┘          └─▶ watch<View> ─▶ tern ctl, /metrics
 //!   health loop (probe::scheduler) ─HealthEvent─▶ announcer; announcer ─HealthCommand─▶ health loop
+//!   health loop ─watch<HealthStatus> (latest results, run counters)─▶ announcer's view
 //!   whoami DNS (UDP+TCP) and HTTP /cdn-cgi/trace on the configured addresses
 //! ```
 //!
