@@ -11,7 +11,7 @@
 //!   the provider dictionaries' action communities) and of the sites (tern-bird's rendering);
 //! - [`netns`]: namespaces, veth links, addresses, routes, netem, processes inside namespaces;
 //! - [`state`]: what a running lab consists of, on disk, so that any process can stop it;
-//! - [`daemon`]: BIRD and whoami processes inside namespaces, `birdc`;
+//! - [`daemon`]: BIRD, whoami and other processes inside namespaces, `birdc`;
 //! - [`speaker`]: what runs at a site (`tern run` by default, or the BIRD stand-in);
 //! - [`siterun`]: the per-site tern.toml `tern run` runs in the lab;
 //! - [`whoami`]: the lab's small "which site" endpoints (HTTP `/cdn-cgi/trace`, DNS CHAOS);

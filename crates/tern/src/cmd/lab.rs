@@ -1,8 +1,8 @@
 //! `tern lab`: the network of a tern.toml in network namespaces on this host (tern-lab).
 //!
 //! Glue only: argument parsing, printing, exit codes. `serve` and `dns-query` are internal
-//! subcommands the lab runs inside its namespaces (the whoami endpoints at a site, the DNS
-//! probe at a client).
+//! subcommands the lab runs inside its namespaces (the whoami endpoints or service at a site,
+//! the DNS probe at a client); sites run `tern run` from this same executable.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -156,7 +156,8 @@ enum Command {
         #[arg(long, default_value = "tern-run")]
         speaker: SpeakerKind,
     },
-    /// (internal) The whoami endpoints of a site, run inside its namespace.
+    /// (internal) The whoami endpoints of a site (BIRD stand-in), or the site's small service
+    /// that tern run's health check watches; run inside its namespace.
     #[command(hide = true)]
     Serve {
         #[arg(long)]
