@@ -1,5 +1,6 @@
-//! Processes inside lab namespaces: BIRD daemons (started, controlled with `birdc`, stopped) and
-//! the lab's whoami endpoints, services and `tern run` ([`spawn`]). Their pids go into the lab state ([`crate::state`]).
+//! Processes inside lab namespaces: BIRD daemons (started, controlled with `birdc`, stopped), the
+//! lab's whoami endpoints, services and `tern run` ([`spawn`]). Their pids go into the lab state
+//! ([`crate::state`]).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};

@@ -325,3 +325,23 @@ fn toggle(st: &LabState, site: &str, verb: &str) -> Result<(), LabError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speaker_names() {
+        assert_eq!(
+            "tern-run".parse::<SpeakerKind>().unwrap(),
+            SpeakerKind::TernRun
+        );
+        assert_eq!("bird".parse::<SpeakerKind>().unwrap(), SpeakerKind::Bird);
+        assert!("gobgp".parse::<SpeakerKind>().is_err());
+        // The state file spells them the same way.
+        assert_eq!(
+            serde_json::to_string(&SpeakerKind::TernRun).unwrap(),
+            "\"tern-run\""
+        );
+    }
+}
