@@ -430,7 +430,7 @@ pub struct NodeStatus {
     pub present: bool,
     /// Processes: (kind, pid, alive).
     pub processes: Vec<(ProcKind, u32, bool)>,
-    /// BGP protocols of its BIRD.
+    /// BGP protocols of its BIRD (at a `tern run` site: its provider routers' sessions with it).
     pub bgp: Vec<Protocol>,
 }
 
@@ -475,6 +475,18 @@ pub fn status(st: &LabState) -> Result<Status, LabError> {
                     .unwrap_or_default()
                     .into_iter()
                     .filter(|p| p.proto == "BGP")
+                    .collect()
+            } else if n.kind == NodeKind::Site && processes.iter().any(|p| p.2) {
+                // tern run: its sessions as the provider routers see them.
+                let own = [
+                    format!("n_{}", birdconf::ident(&n.name)),
+                    format!("n_{}_4", birdconf::ident(&n.name)),
+                ];
+                topo.nodes
+                    .iter()
+                    .filter(|p| p.kind == NodeKind::Provider && p.site == n.site)
+                    .flat_map(|p| daemon::protocols(st, &p.name).unwrap_or_default())
+                    .filter(|p| p.proto == "BGP" && own.contains(&p.name))
                     .collect()
             } else {
                 Vec::new()
