@@ -127,6 +127,18 @@ pub fn router(
     providers: &Providers,
     log: &Path,
 ) -> String {
+    router_with(topo, i, net, providers, log, None)
+}
+
+/// [`router`], with a TCP-MD5 key (RFC 2385) on the sessions with sites (as Vultr has).
+pub fn router_with(
+    topo: &Topology,
+    i: usize,
+    net: &Network,
+    providers: &Providers,
+    log: &Path,
+    site_md5: Option<&str>,
+) -> String {
     let n = &topo.nodes[i];
     let asn = n.asn.unwrap_or(0);
     let mut o = String::new();
@@ -253,6 +265,9 @@ pub fn router(
         let _ = writeln!(o, "  local {local} as {asn};");
         let _ = writeln!(o, "  neighbor {peer_addr} as {peer_as};");
         let _ = writeln!(o, "  direct;");
+        if let (Some(key), NodeKind::Site) = (site_md5, peer.kind) {
+            let _ = writeln!(o, "  password \"{key}\";");
+        }
         let _ = writeln!(
             o,
             "  connect delay time 1;\n  connect retry time 2;\n  error wait time 1, 4;"

@@ -1,5 +1,6 @@
-//! Processes inside lab namespaces: BIRD daemons (started, controlled with `birdc`, stopped) and
-//! the lab's whoami endpoints. Their pids go into the lab state ([`crate::state`]).
+//! Processes inside lab namespaces: BIRD daemons (started, controlled with `birdc`, stopped), the
+//! lab's whoami endpoints, services and `tern run` ([`spawn`]). Their pids go into the lab state
+//! ([`crate::state`]).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -131,6 +132,54 @@ pub fn parse_protocols(out: &str) -> Vec<Protocol> {
         });
     }
     v
+}
+
+/// Starts `program args…` in the node's namespace, in its own process group, stdout and stderr
+/// to `log`; returns its pid. An error if it exits within the first 50 ms (with its log).
+pub fn spawn(
+    state: &LabState,
+    node: &str,
+    program: &Path,
+    args: &[std::ffi::OsString],
+    log: &Path,
+) -> Result<u32, LabError> {
+    use std::os::unix::process::CommandExt;
+    if let Some(d) = log.parent() {
+        std::fs::create_dir_all(d).map_err(|e| LabError::io(d, e))?;
+    }
+    let out = std::fs::File::create(log).map_err(|e| LabError::io(log, e))?;
+    let err = out.try_clone().map_err(|e| LabError::io(log, e))?;
+    let ns = state.ns(node);
+    let what = || {
+        format!(
+            "{} {} in {ns}",
+            program.display(),
+            args.first()
+                .map(|a| a.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        )
+    };
+    let child = netns::command(&ns, program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| LabError::Command {
+            command: what(),
+            detail: e.to_string(),
+        })?;
+    let pid = child.id();
+    std::thread::sleep(Duration::from_millis(50));
+    if !netns::alive(pid) {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        return Err(LabError::Command {
+            command: what(),
+            detail: format!("exited at once: {}", text.trim()),
+        });
+    }
+    Ok(pid)
 }
 
 /// Starts the lab's whoami endpoints for a site in its namespace: `<exe> lab serve …`.

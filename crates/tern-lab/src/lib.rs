@@ -1,7 +1,7 @@
 //! tern-lab: the whole anycast network of a tern.toml on one Linux host, in network namespaces.
 //!
 //! Place in the architecture (see ARCHITECTURE.md): used by the `tern lab` subcommand only; it
-//! runs processes (`ip`, `tc`, `bird`, `birdc`, `ping`, `traceroute`, `curl`) and creates
+//! runs processes (`ip`, `tc`, `bird`, `birdc`, `tern run`, `ping`, `traceroute`, `curl`) and creates
 //! namespaces, and depends on tern-model (the network), tern-bird (site configs) and tern-types.
 //!
 //! Modules, by responsibility:
@@ -11,8 +11,9 @@
 //!   the provider dictionaries' action communities) and of the sites (tern-bird's rendering);
 //! - [`netns`]: namespaces, veth links, addresses, routes, netem, processes inside namespaces;
 //! - [`state`]: what a running lab consists of, on disk, so that any process can stop it;
-//! - [`daemon`]: BIRD and whoami processes inside namespaces, `birdc`;
-//! - [`speaker`]: what runs at a site (the pluggable site speaker: BIRD stand-in today);
+//! - [`daemon`]: BIRD, whoami and other processes inside namespaces, `birdc`;
+//! - [`speaker`]: what runs at a site (`tern run` by default, or the BIRD stand-in);
+//! - [`siterun`]: the per-site tern.toml `tern run` runs in the lab;
 //! - [`whoami`]: the lab's small "which site" endpoints (HTTP `/cdn-cgi/trace`, DNS CHAOS);
 //! - [`dns`]: the minimal DNS wire codec they and the DNS probe share (RFC 1035, RFC 4892);
 //! - [`measure`]: probes from every client namespace (ping, traceroute, DNS, HTTP);
@@ -36,6 +37,7 @@ pub mod geo;
 pub mod measure;
 pub mod netns;
 pub mod orchestrate;
+pub mod siterun;
 pub mod speaker;
 pub mod state;
 pub mod topology;

@@ -22,6 +22,8 @@ use crate::topology::{self, LinkKind, NodeKind, Topology};
 pub const UP_PROGRAMS: &[&str] = &["ip", "tc", "sysctl", "kill", "birdc"];
 /// Programs `measure` needs.
 pub const MEASURE_PROGRAMS: &[&str] = &["ip", "ping", "traceroute", "curl"];
+/// How long `down` lets `tern run` withdraw and exit after SIGTERM before killing it.
+pub const RUN_STOP: Duration = Duration::from_secs(8);
 /// How long `up` waits for every BGP session and route by default.
 pub const DEFAULT_CONVERGE: Duration = Duration::from_secs(60);
 
@@ -34,6 +36,8 @@ pub struct Loaded {
     pub lab: RawLab,
     /// Provider dictionaries.
     pub providers: Providers,
+    /// The file's text (the per-site configs of `tern run` are written from it).
+    pub text: String,
 }
 
 /// Loads and validates tern.toml; errors in it make it unusable for a lab.
@@ -68,6 +72,7 @@ pub fn load_text(path: &Path, text: &str) -> Result<Loaded, LabError> {
         net: model.network,
         lab,
         providers: model.providers,
+        text: text.to_owned(),
     })
 }
 
@@ -140,7 +145,7 @@ pub struct UpOptions {
     pub root: PathBuf,
     /// Tag; a fresh one when `None`.
     pub tag: Option<String>,
-    /// The `tern` executable (runs `tern lab serve` in site namespaces).
+    /// The `tern` executable (runs `tern run` and `tern lab serve` in site namespaces).
     pub exe: PathBuf,
     /// The BIRD program.
     pub bird: PathBuf,
@@ -167,6 +172,10 @@ pub fn up(opts: &UpOptions) -> Result<LabState, LabError> {
     }
     let config = std::fs::canonicalize(&opts.config).unwrap_or(opts.config.clone());
     let mut st = LabState::new(&opts.root, &tag, &config, opts.speaker);
+    st.exe = Some(opts.exe.clone());
+    if opts.speaker == SpeakerKind::TernRun {
+        st.md5 = Some(state::new_key());
+    }
     if st.dir.join("state.json").exists() {
         return Err(LabError::Design(format!(
             "a lab tagged {tag} exists already ({}); run tern lab down --tag {tag}",
@@ -246,12 +255,13 @@ fn build(st: &mut LabState, loaded: &Loaded, opts: &UpOptions) -> Result<(), Lab
         ) {
             continue;
         }
-        let conf = birdconf::router(
+        let conf = birdconf::router_with(
             &topo,
             i,
             &loaded.net,
             &loaded.providers,
             &daemon::log_path(st, &n.name),
+            st.md5.as_deref(),
         );
         let pid = daemon::start_bird(st, &n.name, &conf, &opts.bird)?;
         st.processes.push(Proc {
@@ -262,12 +272,9 @@ fn build(st: &mut LabState, loaded: &Loaded, opts: &UpOptions) -> Result<(), Lab
         st.save()?;
     }
     let lab_net = birdconf::site_network(&loaded.net, &topo)?;
+    let speaker = st.speaker;
     for s in &topo.sites {
-        let procs = st
-            .speaker
-            .start(st, &s.id, &lab_net, &opts.bird, &opts.exe)?;
-        st.processes.extend(procs);
-        st.save()?;
+        speaker.start(st, &s.id, loaded, &lab_net, &opts.bird, &opts.exe)?;
     }
     wait_converged(st, opts.converge)
 }
@@ -296,6 +303,10 @@ pub fn wait_converged(st: &LabState, timeout: Duration) -> Result<(), LabError> 
         let mut pending = Vec::new();
         for n in &topo.nodes {
             if n.kind == NodeKind::Probe || st.failed.contains(&n.name) {
+                continue;
+            }
+            // tern run's sessions are seen from the provider routers' side.
+            if n.kind == NodeKind::Site && !st.speaker.has_bird() {
                 continue;
             }
             match daemon::protocols(st, &n.name) {
@@ -359,7 +370,26 @@ pub fn down(st: &LabState) -> DownReport {
 pub fn down_tag(tag: &str, procs: &[Proc]) -> DownReport {
     let mut r = DownReport::default();
     let grace = Duration::from_secs(2);
-    for p in procs {
+    // `tern run` first, all at once: on SIGTERM each withdraws and sends a Cease while the
+    // provider routers still listen.
+    let runs: Vec<u32> = procs
+        .iter()
+        .filter(|p| p.kind == ProcKind::TernRun)
+        .filter_map(|p| p.pid)
+        .filter(|p| netns::alive(*p))
+        .collect();
+    for pid in &runs {
+        let _ = netns::output("kill", &["-TERM", &pid.to_string()]);
+    }
+    let t = Instant::now();
+    while runs.iter().any(|p| netns::alive(*p)) && t.elapsed() < RUN_STOP {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for pid in &runs {
+        netns::stop(*pid, Duration::ZERO);
+        r.processes += 1;
+    }
+    for p in procs.iter().filter(|p| p.kind != ProcKind::TernRun) {
         if let Some(pid) = p.pid.filter(|p| netns::alive(*p)) {
             netns::stop(pid, grace);
             r.processes += 1;
@@ -400,7 +430,7 @@ pub struct NodeStatus {
     pub present: bool,
     /// Processes: (kind, pid, alive).
     pub processes: Vec<(ProcKind, u32, bool)>,
-    /// BGP protocols of its BIRD.
+    /// BGP protocols of its BIRD (at a `tern run` site: its provider routers' sessions with it).
     pub bgp: Vec<Protocol>,
 }
 
@@ -446,6 +476,18 @@ pub fn status(st: &LabState) -> Result<Status, LabError> {
                     .into_iter()
                     .filter(|p| p.proto == "BGP")
                     .collect()
+            } else if n.kind == NodeKind::Site && processes.iter().any(|p| p.2) {
+                // tern run: its sessions as the provider routers see them.
+                let own = [
+                    format!("n_{}", birdconf::ident(&n.name)),
+                    format!("n_{}_4", birdconf::ident(&n.name)),
+                ];
+                topo.nodes
+                    .iter()
+                    .filter(|p| p.kind == NodeKind::Provider && p.site == n.site)
+                    .flat_map(|p| daemon::protocols(st, &p.name).unwrap_or_default())
+                    .filter(|p| p.proto == "BGP" && own.contains(&p.name))
+                    .collect()
             } else {
                 Vec::new()
             };
@@ -475,7 +517,8 @@ pub fn status(st: &LabState) -> Result<Status, LabError> {
 /// Fails a site (see [`SpeakerKind::fail`]) and records it.
 pub fn fail(st: &mut LabState, site: &str) -> Result<(), LabError> {
     known_site(st, site)?;
-    st.speaker.fail(st, site)?;
+    let speaker = st.speaker;
+    speaker.fail(st, site)?;
     if !st.failed.iter().any(|f| f == site) {
         st.failed.push(site.to_owned());
     }
@@ -485,7 +528,8 @@ pub fn fail(st: &mut LabState, site: &str) -> Result<(), LabError> {
 /// Heals a failed site.
 pub fn heal(st: &mut LabState, site: &str) -> Result<(), LabError> {
     known_site(st, site)?;
-    st.speaker.heal(st, site)?;
+    let speaker = st.speaker;
+    speaker.heal(st, site)?;
     st.failed.retain(|f| f != site);
     st.save()
 }
@@ -547,12 +591,13 @@ pub fn apply_loaded(
         ) {
             continue;
         }
-        let conf = birdconf::router(
+        let conf = birdconf::router_with(
             &topo,
             i,
             &loaded.net,
             &loaded.providers,
             &daemon::log_path(st, &n.name),
+            st.md5.as_deref(),
         );
         let path = daemon::conf_path(st, &n.name);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(conf.as_str()) {
@@ -563,7 +608,7 @@ pub fn apply_loaded(
     }
     let lab_net = birdconf::site_network(&loaded.net, &topo)?;
     for s in &topo.sites {
-        if st.speaker.apply(st, &s.id, &lab_net)? {
+        if st.speaker.apply(st, &s.id, loaded, &lab_net)? {
             changed.push(s.id.clone());
         }
     }

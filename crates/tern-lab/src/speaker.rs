@@ -1,16 +1,26 @@
-//! What runs at a lab site: the one place where the BIRD stand-in will be swapped for
-//! `tern run` (issue 5) once the site daemon exists.
+//! What runs at a lab site: the one switch between `tern run` (the default) and the BIRD
+//! stand-in the lab was built with before the site daemon existed.
 //!
-//! [`SpeakerKind::Bird`] (today): the site runs BIRD 2 with the config tern-bird renders for
-//! it, adapted to the lab ([`crate::birdconf::site_network`]), plus the lab's own "which site"
-//! endpoints ([`crate::whoami`]). Failing a site disables its BGP protocols with `birdc
-//! disable` (BIRD withdraws by closing the sessions with a Cease); healing enables them again;
-//! applying a config re-renders it and runs `birdc configure` when it changed.
+//! [`SpeakerKind::TernRun`]: `tern run <sites/NAME/tern.toml> --site NAME` in the site's
+//! namespace, with the per-site config of [`crate::siterun`] (sessions to the lab's provider
+//! routers with a lab TCP-MD5 key, the "which site" DNS and HTTP responders on the service
+//! addresses, one health-checked service), next to a small HTTP service (`tern lab serve` on
+//! [`crate::siterun::SERVICE_ADDR`]) that the health check asks. `fail` stops that service: the
+//! check fails `fall` times and `tern run` withdraws; `heal` starts it again: `rise` successes
+//! (and, after a flap, the daemon's damping hold-down) and it announces again. `apply` writes
+//! the new per-site config and runs `tern ctl reload` (communities and prepends change by
+//! UPDATE, the sessions stay up).
 //!
-//! [`SpeakerKind::TernRun`] (later): `tern run tern.toml --site NAME` in the namespace; fail
-//! stops its service so that the health checks withdraw, heal starts it, apply is a SIGHUP.
+//! [`SpeakerKind::Bird`]: BIRD 2 with the config tern-bird renders for the site
+//! ([`crate::birdconf::site_network`]), plus the lab's own "which site" endpoints
+//! ([`crate::whoami`]). `fail` disables its BGP protocols with `birdc disable` (a Cease, no
+//! health check in the loop), `heal` enables them, `apply` re-renders and runs `birdc
+//! configure`.
 
+use std::ffi::OsString;
 use std::path::Path;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tern_model::Network;
@@ -18,7 +28,13 @@ use tern_model::Network;
 use crate::birdconf;
 use crate::daemon;
 use crate::error::LabError;
+use crate::netns;
+use crate::orchestrate::Loaded;
+use crate::siterun::{self, SiteFiles};
 use crate::state::{LabState, Proc, ProcKind};
+
+/// How long `tern run` may take to open its control socket.
+pub const START_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The site speaker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,8 +42,22 @@ use crate::state::{LabState, Proc, ProcKind};
 pub enum SpeakerKind {
     /// BIRD 2 with tern-bird's config, plus the lab's whoami endpoints.
     Bird,
-    /// The site daemon `tern run` (not built yet).
+    /// The site daemon `tern run`, with a small health-checked service.
     TernRun,
+}
+
+impl FromStr for SpeakerKind {
+    type Err = LabError;
+
+    fn from_str(s: &str) -> Result<Self, LabError> {
+        match s {
+            "bird" => Ok(SpeakerKind::Bird),
+            "tern-run" => Ok(SpeakerKind::TernRun),
+            _ => Err(LabError::Design(format!(
+                "site speaker {s:?}: use tern-run or bird"
+            ))),
+        }
+    }
 }
 
 impl SpeakerKind {
@@ -35,103 +65,283 @@ impl SpeakerKind {
     pub fn describe(self) -> &'static str {
         match self {
             SpeakerKind::Bird => "BIRD 2 stand-in (tern-bird config) + lab whoami endpoints",
-            SpeakerKind::TernRun => "tern run",
+            SpeakerKind::TernRun => {
+                "tern run (http check of the site's service every 1 s, rise 2, fall 2)"
+            }
         }
     }
 
-    fn not_yet(self) -> LabError {
-        LabError::Design(format!(
-            "the {} site speaker is not available yet; use the BIRD stand-in",
-            self.describe()
-        ))
+    /// Does the site run a BIRD the lab can ask with `birdc`?
+    pub fn has_bird(self) -> bool {
+        self == SpeakerKind::Bird
     }
 
-    /// Starts everything a site runs; returns the processes started.
+    /// Starts everything a site runs, recording each process in `st` as it starts.
     pub fn start(
         self,
-        state: &LabState,
+        st: &mut LabState,
         site: &str,
+        loaded: &Loaded,
         lab_net: &Network,
         bird: &Path,
         exe: &Path,
-    ) -> Result<Vec<Proc>, LabError> {
+    ) -> Result<(), LabError> {
+        let topo = st.topo()?.clone();
+        let ls = topo
+            .site(site)
+            .ok_or_else(|| LabError::NotFound(format!("no site {site}")))?;
         match self {
             SpeakerKind::Bird => {
-                let topo = state.topo()?;
-                let ls = topo
-                    .site(site)
-                    .ok_or_else(|| LabError::NotFound(format!("no site {site}")))?;
                 let node = &topo.nodes[ls.node];
-                let conf = birdconf::site(lab_net, site, &daemon::log_path(state, site))?;
-                let mut procs = Vec::new();
+                let conf = birdconf::site(lab_net, site, &daemon::log_path(st, site))?;
                 let addrs: Vec<std::net::IpAddr> = node
                     .addrs
                     .iter()
                     .map(|a| (*a).into())
                     .chain(node.addrs4.iter().map(|a| (*a).into()))
                     .collect();
-                let pid = daemon::start_whoami(state, site, exe, site, ls.code.as_deref(), &addrs)?;
-                procs.push(Proc {
-                    node: site.to_owned(),
-                    kind: ProcKind::Whoami,
-                    pid: Some(pid),
-                });
-                let pid = daemon::start_bird(state, site, &conf, bird)?;
-                procs.push(Proc {
-                    node: site.to_owned(),
-                    kind: ProcKind::Bird,
-                    pid: Some(pid),
-                });
-                Ok(procs)
+                let pid = daemon::start_whoami(st, site, exe, site, ls.code.as_deref(), &addrs)?;
+                record(st, site, ProcKind::Whoami, pid)?;
+                let pid = daemon::start_bird(st, site, &conf, bird)?;
+                record(st, site, ProcKind::Bird, pid)
             }
-            SpeakerKind::TernRun => Err(self.not_yet()),
-        }
-    }
-
-    /// Makes the site stop attracting traffic (BIRD: `birdc disable` of its BGP sessions).
-    pub fn fail(self, state: &LabState, site: &str) -> Result<(), LabError> {
-        self.toggle(state, site, "disable")
-    }
-
-    /// Undoes [`SpeakerKind::fail`].
-    pub fn heal(self, state: &LabState, site: &str) -> Result<(), LabError> {
-        self.toggle(state, site, "enable")
-    }
-
-    fn toggle(self, state: &LabState, site: &str, verb: &str) -> Result<(), LabError> {
-        match self {
-            SpeakerKind::Bird => {
-                let ls = state
-                    .topo()?
-                    .site(site)
-                    .ok_or_else(|| LabError::NotFound(format!("no site {site}")))?;
-                for u in &ls.upstreams {
-                    daemon::birdc(state, site, &[verb, u])?;
+            SpeakerKind::TernRun => {
+                let files = SiteFiles::new(&st.dir, site);
+                write_site_files(st, site, loaded, lab_net, &files)?;
+                start_service(st, site, exe, &files)?;
+                let args: Vec<OsString> = vec![
+                    "run".into(),
+                    files.config.clone().into(),
+                    "--site".into(),
+                    site.into(),
+                ];
+                let pid = daemon::spawn(st, site, exe, &args, &files.log)?;
+                record(st, site, ProcKind::TernRun, pid)?;
+                let t = Instant::now();
+                while !files.ctl_socket.exists() {
+                    if !netns::alive(pid) {
+                        let log = std::fs::read_to_string(&files.log).unwrap_or_default();
+                        return Err(LabError::Command {
+                            command: format!("tern run --site {site} in {}", st.ns(site)),
+                            detail: format!("exited: {}", log.trim()),
+                        });
+                    }
+                    if t.elapsed() > START_TIMEOUT {
+                        return Err(LabError::Timeout {
+                            what: format!(
+                                "tern run at {site} to open {}",
+                                files.ctl_socket.display()
+                            ),
+                            seconds: START_TIMEOUT.as_secs(),
+                        });
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
                 }
                 Ok(())
             }
-            SpeakerKind::TernRun => Err(self.not_yet()),
+        }
+    }
+
+    /// Makes the site stop attracting traffic: tern run: stop its service (the health check
+    /// withdraws); BIRD: `birdc disable` of its BGP sessions.
+    pub fn fail(self, st: &mut LabState, site: &str) -> Result<(), LabError> {
+        match self {
+            SpeakerKind::Bird => toggle(st, site, "disable"),
+            SpeakerKind::TernRun => {
+                let pids: Vec<u32> = service_pids(st, site);
+                for pid in pids {
+                    netns::stop(pid, Duration::from_secs(2));
+                }
+                st.processes
+                    .retain(|p| !(p.node == site && p.kind == ProcKind::Service));
+                st.save()
+            }
+        }
+    }
+
+    /// Undoes [`SpeakerKind::fail`].
+    pub fn heal(self, st: &mut LabState, site: &str) -> Result<(), LabError> {
+        match self {
+            SpeakerKind::Bird => toggle(st, site, "enable"),
+            SpeakerKind::TernRun => {
+                if service_pids(st, site).is_empty() {
+                    st.processes
+                        .retain(|p| !(p.node == site && p.kind == ProcKind::Service));
+                    let exe = exe(st)?;
+                    start_service(st, site, &exe, &SiteFiles::new(&st.dir, site))?;
+                }
+                Ok(())
+            }
         }
     }
 
     /// Applies the site's part of a new config; `Ok(true)` when it changed and was reloaded.
-    pub fn apply(self, state: &LabState, site: &str, lab_net: &Network) -> Result<bool, LabError> {
+    pub fn apply(
+        self,
+        st: &LabState,
+        site: &str,
+        loaded: &Loaded,
+        lab_net: &Network,
+    ) -> Result<bool, LabError> {
         match self {
             SpeakerKind::Bird => {
-                let conf = birdconf::site(lab_net, site, &daemon::log_path(state, site))?;
-                let path = daemon::conf_path(state, site);
+                let conf = birdconf::site(lab_net, site, &daemon::log_path(st, site))?;
+                let path = daemon::conf_path(st, site);
                 if std::fs::read_to_string(&path).ok().as_deref() == Some(conf.as_str()) {
                     return Ok(false);
                 }
                 std::fs::write(&path, &conf).map_err(|e| LabError::io(&path, e))?;
-                daemon::birdc(state, site, &["configure"])?;
+                daemon::birdc(st, site, &["configure"])?;
                 // A failed site stays failed: configure re-reads protocols as enabled.
-                if state.failed.iter().any(|f| f == site) {
-                    self.fail(state, site)?;
+                if st.failed.iter().any(|f| f == site) {
+                    toggle(st, site, "disable")?;
                 }
                 Ok(true)
             }
-            SpeakerKind::TernRun => Err(self.not_yet()),
+            SpeakerKind::TernRun => {
+                let files = SiteFiles::new(&st.dir, site);
+                let own = |f: &Path| {
+                    std::fs::read_to_string(f)
+                        .ok()
+                        .and_then(|t| siterun::own_part(&t, site))
+                };
+                let old = own(&files.config);
+                write_site_files(st, site, loaded, lab_net, &files)?;
+                if old.is_some() && old == own(&files.config) {
+                    return Ok(false);
+                }
+                let exe = exe(st)?;
+                let out = std::process::Command::new(&exe)
+                    .arg("ctl")
+                    .arg("--socket")
+                    .arg(&files.ctl_socket)
+                    .arg("reload")
+                    .output()
+                    .map_err(|e| LabError::Command {
+                        command: format!("{} ctl reload", exe.display()),
+                        detail: e.to_string(),
+                    })?;
+                if !out.status.success() {
+                    return Err(LabError::Command {
+                        command: format!("tern ctl reload at {site}"),
+                        detail: format!(
+                            "{}: {}{}",
+                            out.status,
+                            String::from_utf8_lossy(&out.stdout).trim(),
+                            String::from_utf8_lossy(&out.stderr).trim()
+                        ),
+                    });
+                }
+                Ok(true)
+            }
         }
+    }
+}
+
+fn record(st: &mut LabState, node: &str, kind: ProcKind, pid: u32) -> Result<(), LabError> {
+    st.processes.push(Proc {
+        node: node.to_owned(),
+        kind,
+        pid: Some(pid),
+    });
+    st.save()
+}
+
+fn exe(st: &LabState) -> Result<std::path::PathBuf, LabError> {
+    match &st.exe {
+        Some(e) => Ok(e.clone()),
+        None => std::env::current_exe().map_err(|e| LabError::io(Path::new("tern"), e)),
+    }
+}
+
+fn service_pids(st: &LabState, site: &str) -> Vec<u32> {
+    st.processes
+        .iter()
+        .filter(|p| p.node == site && p.kind == ProcKind::Service)
+        .filter_map(|p| p.pid)
+        .filter(|pid| netns::alive(*pid))
+        .collect()
+}
+
+/// Writes the per-site tern.toml (and the MD5 key file, mode 0600).
+fn write_site_files(
+    st: &LabState,
+    site: &str,
+    loaded: &Loaded,
+    lab_net: &Network,
+    files: &SiteFiles,
+) -> Result<(), LabError> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = files.config.parent().unwrap_or(&st.dir);
+    std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
+    if let Some(key) = &st.md5 {
+        std::fs::write(&files.md5_file, format!("{key}\n"))
+            .map_err(|e| LabError::io(&files.md5_file, e))?;
+        std::fs::set_permissions(&files.md5_file, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| LabError::io(&files.md5_file, e))?;
+    }
+    let text = siterun::site_toml(
+        &loaded.text,
+        &loaded.net,
+        lab_net,
+        st.topo()?,
+        site,
+        files,
+        st.md5.is_some(),
+    )?;
+    std::fs::write(&files.config, text).map_err(|e| LabError::io(&files.config, e))
+}
+
+/// Starts the site's small service (`tern lab serve` on the service address).
+fn start_service(
+    st: &mut LabState,
+    site: &str,
+    exe: &Path,
+    files: &SiteFiles,
+) -> Result<(), LabError> {
+    let args: Vec<OsString> = vec![
+        "lab".into(),
+        "serve".into(),
+        "--site".into(),
+        site.into(),
+        "--addr".into(),
+        siterun::SERVICE_ADDR.into(),
+        "--http-port".into(),
+        siterun::SERVICE_PORT.to_string().into(),
+        "--dns-port".into(),
+        siterun::SERVICE_DNS_PORT.to_string().into(),
+    ];
+    let pid = daemon::spawn(st, site, exe, &args, &files.service_log)?;
+    record(st, site, ProcKind::Service, pid)
+}
+
+fn toggle(st: &LabState, site: &str, verb: &str) -> Result<(), LabError> {
+    let ls = st
+        .topo()?
+        .site(site)
+        .ok_or_else(|| LabError::NotFound(format!("no site {site}")))?;
+    for u in &ls.upstreams {
+        daemon::birdc(st, site, &[verb, u])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speaker_names() {
+        assert_eq!(
+            "tern-run".parse::<SpeakerKind>().unwrap(),
+            SpeakerKind::TernRun
+        );
+        assert_eq!("bird".parse::<SpeakerKind>().unwrap(), SpeakerKind::Bird);
+        assert!("gobgp".parse::<SpeakerKind>().is_err());
+        // The state file spells them the same way.
+        assert_eq!(
+            serde_json::to_string(&SpeakerKind::TernRun).unwrap(),
+            "\"tern-run\""
+        );
     }
 }

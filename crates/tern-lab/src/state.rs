@@ -25,8 +25,12 @@ pub const MAX_TAG: usize = 12;
 pub enum ProcKind {
     /// A BIRD daemon.
     Bird,
-    /// The lab's "which site" endpoints at a site.
+    /// The lab's "which site" endpoints at a site (BIRD stand-in).
     Whoami,
+    /// The site daemon `tern run` (the default site speaker).
+    TernRun,
+    /// A site's small service, whose health check gates the site's anycast prefixes.
+    Service,
 }
 
 /// One process the lab started.
@@ -65,6 +69,12 @@ pub struct LabState {
     pub complete: bool,
     /// Sites currently failed with `tern lab fail`.
     pub failed: Vec<String>,
+    /// The `tern` executable that started the lab (runs `tern run`, the services, `tern ctl`).
+    #[serde(default)]
+    pub exe: Option<PathBuf>,
+    /// TCP-MD5 key (RFC 2385) of the sessions between `tern run` and the provider routers.
+    #[serde(default)]
+    pub md5: Option<String>,
 }
 
 impl LabState {
@@ -85,6 +95,8 @@ impl LabState {
             topology: None,
             complete: false,
             failed: Vec::new(),
+            exe: None,
+            md5: None,
         }
     }
 
@@ -159,6 +171,15 @@ pub fn new_tag() -> String {
         h = h.wrapping_mul(0x100_0000_01b3);
     }
     format!("{:06x}", h & 0xff_ffff)
+}
+
+/// A fresh TCP-MD5 key for a lab's site sessions, from the clock and the pid (a
+/// lab secret only: it keeps the sessions honest about MD5, it protects nothing).
+pub fn new_key() -> String {
+    let a = new_tag();
+    std::thread::sleep(std::time::Duration::from_micros(3));
+    let b = new_tag();
+    format!("tern{a}lab{b}")
 }
 
 /// Tags of the labs under `root`.

@@ -1,11 +1,12 @@
-//! The lab's "which site am I hitting" endpoints, run at every site while BIRD stands in for
-//! `tern run`: HTTP `GET /cdn-cgi/trace` (key=value lines in the style of Cloudflare's, with
+//! The lab's "which site am I hitting" endpoints: with the BIRD stand-in they answer the
+//! probes at every site; with `tern run` (which answers them itself) the same server is the
+//! site's small service on 127.0.0.1:8080 that the health check watches. HTTP `GET /cdn-cgi/trace` (key=value lines in the style of Cloudflare's, with
 //! `site=` and `colo=`) and DNS CHAOS TXT `id.server` / `hostname.bind` (RFC 4892).
 //!
 //! Blocking std sockets and one thread per listener: it serves a handful of probes. It binds
 //! the site's service addresses one by one (not the wildcard) so that UDP answers leave from the
 //! anycast address the probe asked. Bad requests get 400 / FORMERR or are dropped; nothing a
-//! client sends can stop it. The site daemon (tern-edge) replaces it when `tern run` is wired.
+//! client sends can stop it.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};

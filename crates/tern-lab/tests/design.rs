@@ -1,6 +1,7 @@
 //! The lab's design for the bundled examples, without creating anything: shape, documentation
 //! addresses only, provider dictionaries turned into BIRD filters, and every config (routers and
-//! sites) accepted by the real BIRD 2 (`bird -p`).
+//! sites) accepted by the real BIRD 2 (`bird -p`), and the per-site tern.toml `tern run` runs in
+//! the lab accepted by tern-model and pointing into the lab.
 
 #![allow(clippy::unwrap_used)]
 
@@ -205,7 +206,8 @@ fn every_config_parses_with_real_bird() {
             let text = match n.kind {
                 NodeKind::Site => birdconf::site(&lab_net, &n.name, &log).unwrap(),
                 NodeKind::Probe => continue,
-                _ => birdconf::router(&t, i, &l.net, &l.providers, &log),
+                // With the lab's TCP-MD5 key on the site sessions, as tern run labs have.
+                _ => birdconf::router_with(&t, i, &l.net, &l.providers, &log, Some("k3y")),
             };
             let f = dir.0.join(format!("{}.conf", n.name));
             std::fs::write(&f, text).unwrap();
@@ -252,4 +254,86 @@ fn site_configs_point_into_the_lab() {
     );
     assert!(t.site("lux").unwrap().dropped.is_empty());
     assert_eq!(t.target4, Some("192.0.2.1".parse().unwrap()));
+}
+
+#[test]
+fn tern_run_site_configs_point_into_the_lab() {
+    use tern_lab::siterun::{self, SiteFiles};
+    for name in ["lab/tern.toml", "anycast/tern.toml"] {
+        let (l, t) = lab(name);
+        let lab_net = birdconf::site_network(&l.net, &t).unwrap();
+        let dir = Path::new("/run/tern-lab/x");
+        for s in &t.sites {
+            let files = SiteFiles::new(dir, &s.id);
+            let text =
+                siterun::site_toml(&l.text, &l.net, &lab_net, &t, &s.id, &files, true).unwrap();
+            let m = tern_model::parse(Path::new("site.toml"), &text).unwrap();
+            let errors: Vec<String> = m
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == tern_model::Severity::Error)
+                .map(|d| d.to_string())
+                .collect();
+            assert!(errors.is_empty(), "{name} {}: {errors:?}\n{text}", s.id);
+            let site = m
+                .network
+                .sites
+                .iter()
+                .find(|x| x.id.as_str() == s.id)
+                .unwrap();
+            let want = lab_net
+                .sites
+                .iter()
+                .find(|x| x.id.as_str() == s.id)
+                .unwrap();
+            assert_eq!(site.upstreams.len(), want.upstreams.len(), "{}", s.id);
+            for (u, w) in site.upstreams.iter().zip(&want.upstreams) {
+                assert_eq!(
+                    (u.name.as_str(), u.neighbor, u.source, u.remote_as),
+                    (w.name.as_str(), w.neighbor, w.source, w.remote_as)
+                );
+                // The compiled traffic engineering is the operator's.
+                assert_eq!(u.export, w.export, "{} {}", s.id, u.name);
+                assert!(u.password.is_some() && u.host_route.is_none());
+            }
+            // The which-site responders on the service addresses, files in the lab's dir.
+            assert!(
+                site.edge
+                    .dns_listen
+                    .iter()
+                    .any(|a| a.ip() == std::net::IpAddr::from(t.target) && a.port() == 53),
+                "{:?}",
+                site.edge
+            );
+            assert!(site.edge.http_listen.iter().all(|a| a.port() == 80));
+            assert_eq!(site.edge.ctl_socket, files.ctl_socket);
+            // One service, the lab's, gating the shared prefixes only.
+            assert_eq!(m.network.services.len(), 1);
+            let svc = &m.network.services[0];
+            assert_eq!(svc.name, siterun::SERVICE_NAME);
+            assert!(!svc.prefixes.is_empty());
+            for p in &svc.prefixes {
+                let planned = m.network.prefixes.iter().find(|x| x.prefix == *p).unwrap();
+                assert!(!matches!(planned.role, tern_model::Role::Unicast(_)), "{p}");
+            }
+            assert_eq!((svc.checks[0].rise, svc.checks[0].fall), (2, 2));
+        }
+    }
+}
+
+#[test]
+fn apply_reloads_only_the_sites_whose_part_changed() {
+    use tern_lab::siterun::{self, SiteFiles};
+    let render = |name: &str, site: &str| {
+        let (l, t) = lab(name);
+        let lab_net = birdconf::site_network(&l.net, &t).unwrap();
+        let files = SiteFiles::new(Path::new("/run/tern-lab/x"), site);
+        let text = siterun::site_toml(&l.text, &l.net, &lab_net, &t, site, &files, true).unwrap();
+        siterun::own_part(&text, site).unwrap()
+    };
+    // tern-prepend.toml changes ewr only (a 3x prepend).
+    for (site, changed) in [("ams", false), ("ewr", true), ("nrt", false)] {
+        let same = render("lab/tern.toml", site) == render("lab/tern-prepend.toml", site);
+        assert_eq!(!same, changed, "{site}");
+    }
 }

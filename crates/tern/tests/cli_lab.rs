@@ -1,4 +1,5 @@
-//! Black-box tests of `tern lab` on the real thing: namespaces, BIRD 2, probes. They need root
+//! Black-box tests of `tern lab` on the real thing: namespaces, BIRD 2 routers, `tern run` at
+//! every site (the default speaker; one test runs the BIRD stand-in), probes. They need root
 //! (CI runs as root); without it they say so loudly and return.
 //!
 //! Each test uses its own tag and its own state directory, so they run in parallel with each
@@ -181,6 +182,23 @@ fn catchment_failover_prepend_and_clean_down() {
     let lab = Lab::new("cl");
     let cfg = example("lab/tern.toml");
     lab.ok(&["lab", "up", cfg.to_str().unwrap()]);
+    // Every site runs tern run and its service; no BIRD and no lab whoami at the sites.
+    let status = lab.ok(&["lab", "status"]);
+    assert!(status.contains("sites run: tern run"), "{status}");
+    for site in ["ams", "ewr", "nrt"] {
+        let line = status
+            .lines()
+            .find(|l| l.starts_with(&format!("{site} ")))
+            .unwrap();
+        assert!(
+            line.contains("ternrun:") && line.contains("service:"),
+            "{line}"
+        );
+        assert!(
+            !line.contains("bird:") && !line.contains("whoami:"),
+            "{line}"
+        );
+    }
 
     // 1. The catchment is the designed one.
     let base = lab.catchment();
@@ -251,7 +269,8 @@ fn catchment_failover_prepend_and_clean_down() {
     assert_eq!(probes["objects"].as_array().unwrap().len(), 6);
     assert!(probes["objects"][0]["latitude"].is_f64());
 
-    // 2. A failed site: every probe it had reaches another site; the others stay.
+    // 2. A failed site (its service stopped: tern run's check fails twice, 1 s apart, and it
+    // withdraws): every probe it had reaches another site; the others stay.
     lab.ok(&["lab", "fail", "ams"]);
     let t = Instant::now();
     let after = loop {
@@ -281,7 +300,7 @@ fn catchment_failover_prepend_and_clean_down() {
     let status = lab.ok(&["lab", "status"]);
     assert!(status.contains("failed sites: ams"), "{status}");
 
-    // Heal: back to the design.
+    // Heal: back to the design (rise 2 after tern run's damping hold-down of 10 s).
     lab.ok(&["lab", "heal", "ams"]);
     let t = Instant::now();
     loop {
@@ -292,11 +311,20 @@ fn catchment_failover_prepend_and_clean_down() {
         assert!(t.elapsed() < Duration::from_secs(60), "no recovery: {c:?}");
         std::thread::sleep(Duration::from_millis(200));
     }
+    eprintln!("heal: catchment back within {} ms", t.elapsed().as_millis());
 
     // 3. A prepend at ewr moves North America away from ewr and nothing else.
     let te = example("lab/tern-prepend.toml");
     let applied = lab.ok(&["lab", "apply", te.to_str().unwrap()]);
-    assert!(applied.contains("ewr"), "{applied}");
+    assert_eq!(applied.trim(), "reloaded: ewr", "only ewr's part changed");
+    // By reload: new attributes by UPDATE on the open sessions, no reset.
+    let log =
+        std::fs::read_to_string(lab.dir.join(&lab.tag).join("sites/ewr/tern-run.log")).unwrap();
+    assert!(
+        log.contains("export attributes changed (UPDATEs, session kept)"),
+        "{log}"
+    );
+    assert!(!log.contains("session reset"), "{log}");
     let t = Instant::now();
     let moved = loop {
         let c = lab.catchment();
@@ -386,4 +414,48 @@ fn missing_prerequisites_are_named_with_exit_2() {
         assert!(err.contains("root"), "{err}");
     }
     assert!(lab.namespaces().is_empty());
+}
+
+#[test]
+fn failed_up_with_tern_run_started_leaves_nothing() {
+    need_root!();
+    let lab = Lab::new("ft");
+    let cfg = example("lab/tern.toml");
+    // Every tern run is started, then convergence cannot be met in 0 s (the checks need rise 2
+    // at 1 s): up fails with sites, routers and services running.
+    let o = lab.tern(&["lab", "up", cfg.to_str().unwrap(), "--timeout", "0"]);
+    assert!(!o.status.success(), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("converge"), "{err}");
+    lab.assert_gone();
+}
+
+#[test]
+fn bird_stand_in_still_works() {
+    need_root!();
+    let lab = Lab::new("bs");
+    let cfg = example("lab/tern.toml");
+    lab.ok(&["lab", "up", cfg.to_str().unwrap(), "--speaker", "bird"]);
+    let status = lab.ok(&["lab", "status"]);
+    assert!(status.contains("BIRD 2 stand-in"), "{status}");
+    for (p, (region, site)) in &lab.catchment() {
+        assert_eq!(site.as_deref(), Some(expected(region)), "{p} in {region}");
+    }
+    lab.ok(&["lab", "fail", "nrt"]);
+    let t = Instant::now();
+    loop {
+        let c = lab.catchment();
+        if c.values()
+            .all(|(_, s)| s.as_deref().is_some_and(|s| s != "nrt"))
+        {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "nrt kept probes: {c:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    lab.ok(&["lab", "down"]);
+    lab.assert_gone();
 }

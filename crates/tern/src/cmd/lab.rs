@@ -1,8 +1,8 @@
 //! `tern lab`: the network of a tern.toml in network namespaces on this host (tern-lab).
 //!
 //! Glue only: argument parsing, printing, exit codes. `serve` and `dns-query` are internal
-//! subcommands the lab runs inside its namespaces (the whoami endpoints at a site, the DNS
-//! probe at a client).
+//! subcommands the lab runs inside its namespaces (the whoami endpoints or service at a site,
+//! the DNS probe at a client); sites run `tern run` from this same executable.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -85,6 +85,9 @@ enum Command {
         /// Seconds to wait for BGP to converge.
         #[arg(long, default_value_t = 60)]
         timeout: u64,
+        /// What runs at the sites: `tern-run` (the site daemon) or `bird` (the BIRD stand-in).
+        #[arg(long, default_value = "tern-run")]
+        speaker: SpeakerKind,
     },
     /// Remove the lab: processes, namespaces, state.
     Down {
@@ -149,8 +152,12 @@ enum Command {
         /// Do not install missing Debian packages (bird2, iproute2, …) with apt-get.
         #[arg(long)]
         no_install: bool,
+        /// What runs at the sites: `tern-run` (the site daemon) or `bird` (the BIRD stand-in).
+        #[arg(long, default_value = "tern-run")]
+        speaker: SpeakerKind,
     },
-    /// (internal) The whoami endpoints of a site, run inside its namespace.
+    /// (internal) The whoami endpoints of a site (BIRD stand-in), or the site's small service
+    /// that tern run's health check watches; run inside its namespace.
     #[command(hide = true)]
     Serve {
         #[arg(long)]
@@ -219,6 +226,7 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
             which,
             bird,
             timeout,
+            speaker,
         } => {
             let t = std::time::Instant::now();
             let st = orchestrate::up(&UpOptions {
@@ -227,7 +235,7 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
                 tag: which.tag,
                 exe: exe()?,
                 bird,
-                speaker: SpeakerKind::Bird,
+                speaker,
                 converge: Duration::from_secs(timeout),
             })?;
             print_up(&st, t.elapsed());
@@ -342,13 +350,27 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
         Command::Fail { site, which } => {
             let mut st = which.find()?;
             orchestrate::fail(&mut st, &site)?;
-            println!("site {site} failed: its BGP sessions are disabled (BIRD stand-in)");
+            match st.speaker {
+                SpeakerKind::TernRun => println!(
+                    "site {site} failed: its service is stopped; tern run withdraws after 2 failed checks (1 s apart)"
+                ),
+                SpeakerKind::Bird => {
+                    println!("site {site} failed: its BGP sessions are disabled (BIRD stand-in)")
+                }
+            }
             Ok(Exit::Ok)
         }
         Command::Heal { site, which } => {
             let mut st = which.find()?;
             orchestrate::heal(&mut st, &site)?;
-            println!("site {site} healed: its BGP sessions are enabled again");
+            match st.speaker {
+                SpeakerKind::TernRun => println!(
+                    "site {site} healed: its service runs again; tern run announces after 2 good checks (and the damping hold-down after a flap, 10 s for the first)"
+                ),
+                SpeakerKind::Bird => {
+                    println!("site {site} healed: its BGP sessions are enabled again")
+                }
+            }
             Ok(Exit::Ok)
         }
         Command::Apply { config, which } => {
@@ -366,11 +388,12 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
             out,
             keep,
             no_install,
+            speaker,
         } => {
             if !no_install {
                 install_missing()?;
             }
-            demo(&state_dir, out.as_deref(), keep)
+            demo(&state_dir, out.as_deref(), keep, speaker)
         }
         Command::Serve {
             site,
@@ -486,9 +509,15 @@ fn print_up(st: &LabState, took: Duration) {
         count(K::Probe),
         topo.links.len()
     );
-    println!(
-        "sites run the BIRD stand-in for `tern run` (config from tern-bird) and the lab's whoami endpoints"
-    );
+    match st.speaker {
+        SpeakerKind::TernRun => println!(
+            "sites run `tern run` (config in {}/sites/NAME/tern.toml, TCP-MD5 with the provider routers) and a small service its http check watches",
+            st.dir.display()
+        ),
+        SpeakerKind::Bird => println!(
+            "sites run the BIRD stand-in for `tern run` (config from tern-bird) and the lab's whoami endpoints"
+        ),
+    }
     for s in &topo.sites {
         if !s.dropped.is_empty() {
             println!(
@@ -582,7 +611,7 @@ fn sites_of(m: &Measurement) -> BTreeMap<String, Option<String>> {
         .collect()
 }
 
-fn demo(root: &Path, out: Option<&Path>, keep: bool) -> anyhow::Result<Exit> {
+fn demo(root: &Path, out: Option<&Path>, keep: bool, speaker: SpeakerKind) -> anyhow::Result<Exit> {
     let t0 = std::time::Instant::now();
     let dir = std::env::temp_dir().join(format!("tern-lab-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -597,7 +626,7 @@ fn demo(root: &Path, out: Option<&Path>, keep: bool) -> anyhow::Result<Exit> {
         tag: None,
         exe: exe()?,
         bird: PathBuf::from("bird"),
-        speaker: SpeakerKind::Bird,
+        speaker,
         converge: orchestrate::DEFAULT_CONVERGE,
     })?;
     // Removes the lab even if a step panics (e.g. stdout closed under a pager).
@@ -676,8 +705,14 @@ fn demo_steps(mut st: LabState, te: &Path, out: Option<&Path>) -> anyhow::Result
         !moving.iter().any(|m| m == p) || s.is_some_and(|s| s != victim)
     })?;
     drop(w);
+    let how = match st.speaker {
+        SpeakerKind::TernRun => {
+            "service stopped -> tern run's http check fails twice (1 s apart) -> withdrawal; target 5 s"
+        }
+        SpeakerKind::Bird => "BGP withdrawal, no health checks: BIRD stand-in",
+    };
     println!(
-        "every probe has moved within {:.0} ms of `tern lab fail` (BGP withdrawal, no health checks: BIRD stand-in; DNS watchers every 10 ms):",
+        "failover: every probe has moved within {:.0} ms of `tern lab fail` ({how}; DNS watchers every 10 ms):",
         took.as_secs_f64() * 1000.0
     );
     for p in &moving {
@@ -698,8 +733,13 @@ fn demo_steps(mut st: LabState, te: &Path, out: Option<&Path>) -> anyhow::Result
     })?;
     drop(w);
     println!(
-        "catchment back to the start within {:.0} ms",
-        took.as_secs_f64() * 1000.0
+        "catchment back to the start within {:.0} ms{}",
+        took.as_secs_f64() * 1000.0,
+        if st.speaker == SpeakerKind::TernRun {
+            " (rise 2 after the damping hold-down: 10 s after the first flap)"
+        } else {
+            ""
+        }
     );
     println!("== 5. apply a traffic-engineering change: examples/lab/tern-prepend.toml");
     let changed = orchestrate::apply(&mut st, te)?;
