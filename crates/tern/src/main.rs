@@ -37,8 +37,24 @@ enum Command {
     Ctl(cmd::ctl::Args),
 }
 
+/// Rust ignores SIGPIPE, so `println!` into a closed pipe (`tern lab status | head`) panics.
+/// A command-line tool should end quietly instead, as `ls | head` does: restore the default
+/// action. Not for the daemon (`tern run`): a control client that hangs up must never kill it,
+/// so there SIGPIPE stays ignored and a closed socket is an error value.
+#[allow(unsafe_code)]
+fn restore_default_sigpipe() {
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE and no Rust code relies on SIGPIPE being ignored.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Run(_)) {
+        restore_default_sigpipe();
+    }
     let result = match cli.command {
         Command::Plan(a) => cmd::plan::run(a),
         Command::Check(a) => cmd::check::run(a),
