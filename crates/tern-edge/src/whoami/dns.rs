@@ -25,11 +25,11 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::SiteIdentity;
-use super::wire::{
-    CLASS_CH, Edns, Header, Message, Name, OPT_NSID, Question, RData, Record, TYPE_ANY, TYPE_TXT,
-    rcode,
+use tern_dns::{
+    CLASS_CH, Edns, Header, Message, OPT_NSID, Question, RData, Record, TYPE_ANY, TYPE_TXT, rcode,
 };
+
+use super::SiteIdentity;
 
 /// UDP payload size we advertise and the most we send over UDP to an EDNS client: 1232 octets,
 /// the DNS Flag Day 2020 value that avoids IP fragmentation on IPv6 (RFC 9715 §3.2).
@@ -245,24 +245,14 @@ async fn tcp_connection(mut stream: TcpStream, identity: &SiteIdentity) -> io::R
     }
 }
 
-/// Build a query message (used by the DNS health check and tests).
-pub fn query(id: u16, name: &Name, qtype: u16, qclass: u16, edns: Option<Edns>) -> Vec<u8> {
-    let mut m = Message::default();
-    m.header.id = id;
-    m.header.flags = 0x0100; // RD
-    m.questions.push(Question {
-        name: name.clone(),
-        qtype,
-        qclass,
-    });
-    m.edns = edns;
-    m.to_bytes()
-}
+/// A query, encoded: the codec's [`tern_dns::query`], kept here for the tests that build
+/// queries next to [`respond`].
+pub use tern_dns::query;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::whoami::wire::{CLASS_IN, TYPE_A};
+    use tern_dns::{CLASS_IN, Name, TYPE_A};
 
     fn ident() -> SiteIdentity {
         SiteIdentity::new("ams".parse().unwrap())
