@@ -22,7 +22,6 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use tern_dns::{
@@ -181,40 +180,17 @@ pub async fn serve_tcp(
     identity: Arc<SiteIdentity>,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
-    let mut conns = JoinSet::new();
-    loop {
-        while conns.try_join_next().is_some() {}
-        let (stream, peer) = tokio::select! {
-            () = shutdown.cancelled() => break,
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!(error = %e, "dns tcp accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        if conns.len() >= MAX_TCP_CONNECTIONS {
-            tracing::debug!(%peer, "dns tcp connection limit reached, closing");
-            continue;
-        }
-        let identity = identity.clone();
-        let shutdown = shutdown.clone();
-        conns.spawn(async move {
-            tokio::select! {
-                () = shutdown.cancelled() => {}
-                r = tcp_connection(stream, &identity) => {
-                    if let Err(e) = r {
-                        tracing::debug!(%peer, error = %e, "dns tcp connection ended");
-                    }
-                }
-            }
-        });
-    }
-    conns.shutdown().await;
-    Ok(())
+    super::accept::serve_connections(
+        listener,
+        MAX_TCP_CONNECTIONS,
+        "dns tcp",
+        shutdown,
+        move |stream, _peer| {
+            let identity = identity.clone();
+            async move { tcp_connection(stream, &identity).await }
+        },
+    )
+    .await
 }
 
 async fn tcp_connection(mut stream: TcpStream, identity: &SiteIdentity) -> io::Result<()> {

@@ -11,6 +11,7 @@
 //!
 //! Each server takes a bound listener and a cancellation token (STYLE habit 4).
 
+mod accept;
 pub mod dns;
 pub mod http;
 pub mod trace;
