@@ -95,14 +95,13 @@ pub mod rcode {
 
 /// A query for `name`/`qtype`/`qclass` with RD set and `edns` as its OPT record, encoded.
 pub fn query(id: u16, name: &Name, qtype: u16, qclass: u16, edns: Option<Edns>) -> Vec<u8> {
-    let mut m = Message::default();
-    m.header.id = id;
-    m.header.flags = Header::RD;
-    m.questions.push(Question {
+    let question = Question {
         name: name.clone(),
         qtype,
         qclass,
-    });
+    };
+    let mut m = Message::query(id, question);
+    m.header.flags = Header::RD;
     m.edns = edns;
     m.to_bytes()
 }

@@ -259,6 +259,24 @@ impl<'a> Reader<'a> {
 }
 
 impl Message {
+    /// A query with one question and all flags clear (RD too: set [`Header::RD`] to ask a
+    /// resolver to recurse).
+    pub fn query(id: u16, question: Question) -> Message {
+        let mut m = Message::default();
+        m.header.id = id;
+        m.questions.push(question);
+        m
+    }
+
+    /// An empty response to a query with header `query`: its id, QR set, its opcode and RD
+    /// copied (RFC 1035 §4.1.1), RCODE 0, no sections. The responder fills in the rest.
+    pub fn response(query: &Header) -> Message {
+        let mut m = Message::default();
+        m.header.id = query.id;
+        m.header.flags = Header::QR | (query.flags & 0x7800) | (query.flags & Header::RD);
+        m
+    }
+
     /// Decode a whole message. Never panics; see the module documentation for the bounds.
     pub fn parse(b: &[u8]) -> Result<Message, WireError> {
         let header = Header::parse(b).ok_or(WireError::Truncated(b.len()))?;

@@ -258,3 +258,31 @@ fn query_builder() {
     want[3] = 0x00;
     assert_eq!(q, want);
 }
+
+#[test]
+fn response_skeleton() {
+    let q = Message::parse(QUERY).unwrap();
+    let mut r = Message::response(&q.header);
+    // QR set; RD copied; AD (a query-only bit here) and the counts not.
+    assert_eq!((r.header.id, r.header.flags), (0x1234, 0x8100));
+    // An opcode (here 2, STATUS) is copied too.
+    let h = Header {
+        flags: 0x1000,
+        ..Header::default()
+    };
+    assert_eq!(Message::response(&h).header.opcode(), 2);
+    r.header.flags |= rcode::REFUSED;
+    let back = Message::parse(&r.to_bytes()).unwrap();
+    assert!(back.header.is_response() && back.header.rd());
+    assert_eq!(back.rcode(), rcode::REFUSED);
+    // A query with every flag clear, as an authoritative-only client sends it.
+    let q = Message::query(
+        9,
+        Question {
+            name: Name::from_text("id.server").unwrap(),
+            qtype: TYPE_TXT,
+            qclass: CLASS_CH,
+        },
+    );
+    assert_eq!(&q.to_bytes()[2..4], &[0, 0]);
+}

@@ -56,10 +56,8 @@ pub fn respond(query: &[u8], identity: &SiteIdentity, transport: Transport) -> O
     if header.is_response() {
         return None;
     }
-    let mut reply = Message::default();
-    reply.header.id = header.id;
-    // QR, the query's opcode and RD (RFC 1035 §4.1.1).
-    reply.header.flags = 0x8000 | (header.flags & 0x7800) | (header.flags & 0x0100);
+    // QR, the query's id, opcode and RD (RFC 1035 §4.1.1).
+    let mut reply = Message::response(&header);
     let query = match Message::parse(query) {
         Ok(m) => m,
         Err(_) => {
