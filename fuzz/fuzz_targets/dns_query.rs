@@ -1,4 +1,4 @@
-//! Fuzz the DNS codec and the "which site" responder (tern-edge::whoami).
+//! Fuzz the DNS codec (tern-dns) and the "which site" responder (tern-edge::whoami).
 //!
 //! Properties, for any bytes:
 //! - `Message::parse` never panics; what it accepts re-encodes to bytes that parse to the same
@@ -10,9 +10,9 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+use tern_dns::{Header, Message};
 use tern_edge::whoami::SiteIdentity;
 use tern_edge::whoami::dns::{Transport, respond};
-use tern_edge::whoami::wire::{Header, Message};
 
 fn identity() -> &'static SiteIdentity {
     static ID: OnceLock<SiteIdentity> = OnceLock::new();

@@ -242,7 +242,12 @@ fn observe(record: &Record, hints: Option<&SiteHints>, out: &mut Vec<Observation
     match &record.body {
         Body::Dns(d) => {
             for resp in &d.responses {
-                if let Some(n) = resp.message.as_ref().and_then(|m| m.nsid()) {
+                if let Some(n) = resp
+                    .message
+                    .as_ref()
+                    .and_then(|m| m.nsid())
+                    .map(tern_dns::escape)
+                {
                     out.push((Evidence::Nsid, name_site(hints, &n), n));
                 }
                 let names = match &resp.message {

@@ -159,7 +159,7 @@ impl DnsResponse {
     pub fn server_names(&self) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(m) = &self.message {
-            if let Some(n) = m.nsid() {
+            if let Some(n) = m.nsid().map(tern_dns::escape) {
                 out.push(n);
             }
             out.extend(m.identity_names());

@@ -1,7 +1,7 @@
 //! The DNS check: one query over UDP, retried over TCP when the answer is truncated
 //! (RFC 1035 §4.2.1, RFC 7766 §5), judged by rcode or answer content.
 //!
-//! Uses the codec in `crate::whoami::wire`. A reply whose id or question does not match the
+//! Uses the workspace DNS codec, `tern_dns`. A reply whose id or question does not match the
 //! query is ignored (RFC 5452 §9.1), so a stray or spoofed packet cannot pass the check; the
 //! caller's timeout bounds the wait.
 
@@ -11,8 +11,7 @@ use tern_health::DnsExpect;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
-use crate::whoami::dns::query;
-use crate::whoami::wire::{CLASS_IN, Edns, Message, Name, rcode};
+use tern_dns::{CLASS_IN, Edns, Message, Name, query, rcode};
 
 /// UDP payload size we advertise.
 pub const CHECK_UDP_SIZE: u16 = 1232;
@@ -114,22 +113,10 @@ async fn tcp_exchange(
     Ok(m)
 }
 
-fn rcode_name(code: u16) -> String {
-    match code {
-        rcode::NOERROR => "NOERROR".into(),
-        rcode::FORMERR => "FORMERR".into(),
-        rcode::SERVFAIL => "SERVFAIL".into(),
-        rcode::NXDOMAIN => "NXDOMAIN".into(),
-        rcode::NOTIMP => "NOTIMP".into(),
-        rcode::REFUSED => "REFUSED".into(),
-        other => format!("RCODE{other}"),
-    }
-}
-
 /// Judge a reply against the expectation. Pure.
 pub fn judge(m: &Message, expect: Option<&DnsExpect>) -> Result<String, String> {
     let code = m.rcode();
-    let got = rcode_name(code);
+    let got = rcode::name(code);
     match expect {
         None | Some(DnsExpect::AnswerContains(_)) if code != rcode::NOERROR => {
             Err(format!("{got}, want NOERROR"))
@@ -137,7 +124,7 @@ pub fn judge(m: &Message, expect: Option<&DnsExpect>) -> Result<String, String> 
         None => Ok(format!("NOERROR, {} answers", m.answers.len())),
         Some(DnsExpect::Rcode(want)) if code == u16::from(*want) => Ok(got),
         Some(DnsExpect::Rcode(want)) => {
-            Err(format!("{got}, want {}", rcode_name(u16::from(*want))))
+            Err(format!("{got}, want {}", rcode::name(u16::from(*want))))
         }
         Some(DnsExpect::AnswerContains(text)) => {
             let answers: Vec<String> = m.answers.iter().map(|r| r.data.to_string()).collect();

@@ -22,14 +22,13 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::SiteIdentity;
-use super::wire::{
-    CLASS_CH, Edns, Header, Message, Name, OPT_NSID, Question, RData, Record, TYPE_ANY, TYPE_TXT,
-    rcode,
+use tern_dns::{
+    CLASS_CH, Edns, Header, Message, OPT_NSID, Question, RData, Record, TYPE_ANY, TYPE_TXT, rcode,
 };
+
+use super::SiteIdentity;
 
 /// UDP payload size we advertise and the most we send over UDP to an EDNS client: 1232 octets,
 /// the DNS Flag Day 2020 value that avoids IP fragmentation on IPv6 (RFC 9715 §3.2).
@@ -57,10 +56,8 @@ pub fn respond(query: &[u8], identity: &SiteIdentity, transport: Transport) -> O
     if header.is_response() {
         return None;
     }
-    let mut reply = Message::default();
-    reply.header.id = header.id;
-    // QR, the query's opcode and RD (RFC 1035 §4.1.1).
-    reply.header.flags = 0x8000 | (header.flags & 0x7800) | (header.flags & 0x0100);
+    // QR, the query's id, opcode and RD (RFC 1035 §4.1.1).
+    let mut reply = Message::response(&header);
     let query = match Message::parse(query) {
         Ok(m) => m,
         Err(_) => {
@@ -181,40 +178,17 @@ pub async fn serve_tcp(
     identity: Arc<SiteIdentity>,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
-    let mut conns = JoinSet::new();
-    loop {
-        while conns.try_join_next().is_some() {}
-        let (stream, peer) = tokio::select! {
-            () = shutdown.cancelled() => break,
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!(error = %e, "dns tcp accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        if conns.len() >= MAX_TCP_CONNECTIONS {
-            tracing::debug!(%peer, "dns tcp connection limit reached, closing");
-            continue;
-        }
-        let identity = identity.clone();
-        let shutdown = shutdown.clone();
-        conns.spawn(async move {
-            tokio::select! {
-                () = shutdown.cancelled() => {}
-                r = tcp_connection(stream, &identity) => {
-                    if let Err(e) = r {
-                        tracing::debug!(%peer, error = %e, "dns tcp connection ended");
-                    }
-                }
-            }
-        });
-    }
-    conns.shutdown().await;
-    Ok(())
+    super::accept::serve_connections(
+        listener,
+        MAX_TCP_CONNECTIONS,
+        "dns tcp",
+        shutdown,
+        move |stream, _peer| {
+            let identity = identity.clone();
+            async move { tcp_connection(stream, &identity).await }
+        },
+    )
+    .await
 }
 
 async fn tcp_connection(mut stream: TcpStream, identity: &SiteIdentity) -> io::Result<()> {
@@ -245,24 +219,14 @@ async fn tcp_connection(mut stream: TcpStream, identity: &SiteIdentity) -> io::R
     }
 }
 
-/// Build a query message (used by the DNS health check and tests).
-pub fn query(id: u16, name: &Name, qtype: u16, qclass: u16, edns: Option<Edns>) -> Vec<u8> {
-    let mut m = Message::default();
-    m.header.id = id;
-    m.header.flags = 0x0100; // RD
-    m.questions.push(Question {
-        name: name.clone(),
-        qtype,
-        qclass,
-    });
-    m.edns = edns;
-    m.to_bytes()
-}
+/// A query, encoded: the codec's [`tern_dns::query`], kept here for the tests that build
+/// queries next to [`respond`].
+pub use tern_dns::query;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::whoami::wire::{CLASS_IN, TYPE_A};
+    use tern_dns::{CLASS_IN, Name, TYPE_A};
 
     fn ident() -> SiteIdentity {
         SiteIdentity::new("ams".parse().unwrap())

@@ -23,7 +23,6 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// Largest request head accepted.
@@ -308,39 +307,17 @@ pub async fn serve(
     router: Arc<Router>,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
-    let mut conns = JoinSet::new();
-    loop {
-        while conns.try_join_next().is_some() {}
-        let (stream, peer) = tokio::select! {
-            () = shutdown.cancelled() => break,
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    tracing::warn!(error = %e, "http accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        if conns.len() >= MAX_CONNECTIONS {
-            tracing::debug!(%peer, "http connection limit reached, closing");
-            continue;
-        }
-        let router = router.clone();
-        let shutdown = shutdown.clone();
-        conns.spawn(async move {
-            tokio::select! {
-                () = shutdown.cancelled() => {}
-                r = connection(stream, peer, &router) => {
-                    if let Err(e) = r {
-                        tracing::debug!(%peer, error = %e, "http connection ended");
-                    }
-                }
-            }
-        });
-    }
-    conns.shutdown().await;
-    Ok(())
+    super::accept::serve_connections(
+        listener,
+        MAX_CONNECTIONS,
+        "http",
+        shutdown,
+        move |stream, peer| {
+            let router = router.clone();
+            async move { connection(stream, peer, &router).await }
+        },
+    )
+    .await
 }
 
 async fn connection(mut stream: TcpStream, peer: SocketAddr, router: &Router) -> io::Result<()> {

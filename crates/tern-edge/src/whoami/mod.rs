@@ -3,17 +3,22 @@
 //! Clients of an anycast address cannot tell which site answered them; these endpoints tell
 //! them, on the addresses the daemon is configured to serve (normally the anycast one):
 //! - [`dns`]: CHAOS TXT `id.server` / `hostname.bind` and EDNS NSID (RFC 4892, RFC 5001), on top
-//!   of a small DNS codec in [`wire`] that the DNS health check (`crate::probe`) shares;
+//!   of the workspace's DNS codec, the `tern-dns` crate, which the DNS health check
+//!   (`crate::probe`) shares;
 //! - [`http`]: a tiny HTTP/1.1 server with a route table, serving
 //!   [`trace`]'s `/cdn-cgi/trace` (Cloudflare's format) and open to more routes (`/metrics`,
 //!   control) when the daemon is wired.
 //!
 //! Each server takes a bound listener and a cancellation token (STYLE habit 4).
 
+mod accept;
 pub mod dns;
 pub mod http;
 pub mod trace;
-pub mod wire;
+
+/// The DNS codec, re-exported under the path it had when it lived here
+/// (`tern_edge::whoami::wire`); new code uses `tern_dns` directly.
+pub use tern_dns as wire;
 
 use tern_types::SiteId;
 

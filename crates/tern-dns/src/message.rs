@@ -1,67 +1,13 @@
-//! A small DNS message codec (RFC 1035 §4.1, EDNS(0) per RFC 6891 §6): enough for the "which
-//! site" responder and the DNS health check, nothing more.
-//!
-//! Why not `hickory-proto`: it would pull a large dependency tree (and its 0.26 line needs Rust
-//! 1.88, above the workspace's 1.85) to parse one question and write one TXT record. The subset
-//! here is a few hundred lines, decodes without panicking on any input (fuzzed by
-//! `fuzz/fuzz_targets/dns_query.rs`), and bounds every loop by the packet length:
-//! - names: at most 255 octets (RFC 1035 §3.1), labels at most 63; compression pointers
-//!   (§4.1.4) must point strictly backwards, so they cannot loop, and one name may follow at
-//!   most [`MAX_POINTER_JUMPS`], so that a packet of thousands of names each pointing into a long
-//!   pointer chain costs linear, not quadratic, time;
-//! - section counts are only trusted as far as the bytes go: a header claiming 65535 records in a
-//!   40-byte packet fails with [`WireError::Truncated`] after reading what is there.
-//!
-//! The encoder never compresses names (our answers are tiny), which also avoids the quadratic
-//! compression cost hickory had (RUSTSEC-2026-0119).
+//! DNS messages: header, sections, record data, the OPT record; decoding with the bounds
+//! described at the crate top, encoding without compression (RFC 1035 §4.1, RFC 6891 §6.1).
 
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// Most compression pointers followed while reading one name. A name has at most 127 labels,
-/// and a sane encoder never points at a pointer, so real names need far fewer.
-pub const MAX_POINTER_JUMPS: usize = 127;
-
-/// Record type A (RFC 1035 §3.2.2).
-pub const TYPE_A: u16 = 1;
-/// Record type NS.
-pub const TYPE_NS: u16 = 2;
-/// Record type CNAME.
-pub const TYPE_CNAME: u16 = 5;
-/// Record type PTR.
-pub const TYPE_PTR: u16 = 12;
-/// Record type TXT.
-pub const TYPE_TXT: u16 = 16;
-/// Record type AAAA (RFC 3596).
-pub const TYPE_AAAA: u16 = 28;
-/// Pseudo-record OPT (RFC 6891 §6.1.1).
-pub const TYPE_OPT: u16 = 41;
-/// QTYPE ANY / `*` (RFC 1035 §3.2.3).
-pub const TYPE_ANY: u16 = 255;
-/// Class IN.
-pub const CLASS_IN: u16 = 1;
-/// Class CH (CHAOS, RFC 1035 §3.2.4).
-pub const CLASS_CH: u16 = 3;
-/// EDNS option NSID (RFC 5001 §2.3).
-pub const OPT_NSID: u16 = 3;
-
-/// Response codes (RFC 1035 §4.1.1; BADVERS from RFC 6891 §6.1.3).
-pub mod rcode {
-    /// No error.
-    pub const NOERROR: u16 = 0;
-    /// Format error.
-    pub const FORMERR: u16 = 1;
-    /// Server failure.
-    pub const SERVFAIL: u16 = 2;
-    /// Name does not exist.
-    pub const NXDOMAIN: u16 = 3;
-    /// Not implemented.
-    pub const NOTIMP: u16 = 4;
-    /// Refused.
-    pub const REFUSED: u16 = 5;
-    /// Unsupported EDNS version (extended: upper 8 bits in the OPT TTL).
-    pub const BADVERS: u16 = 16;
-}
+use crate::name::read_name;
+use crate::{
+    Name, OPT_NSID, TYPE_A, TYPE_AAAA, TYPE_CNAME, TYPE_NS, TYPE_OPT, TYPE_PTR, TYPE_TXT, escape,
+};
 
 /// Why bytes are not a DNS message.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -88,6 +34,7 @@ pub enum WireError {
 }
 
 /// The fixed 12-octet header (RFC 1035 §4.1.1).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Header {
     /// Query id.
@@ -107,6 +54,14 @@ pub struct Header {
 impl Header {
     /// Length of the header on the wire.
     pub const LEN: usize = 12;
+    /// QR: the message is a response.
+    pub const QR: u16 = 0x8000;
+    /// AA: authoritative answer.
+    pub const AA: u16 = 0x0400;
+    /// TC: truncated.
+    pub const TC: u16 = 0x0200;
+    /// RD: recursion desired.
+    pub const RD: u16 = 0x0100;
 
     /// Read the header, if the bytes are long enough.
     pub fn parse(b: &[u8]) -> Option<Header> {
@@ -123,7 +78,7 @@ impl Header {
 
     /// Is this a response (QR = 1)?
     pub fn is_response(&self) -> bool {
-        self.flags & 0x8000 != 0
+        self.flags & Header::QR != 0
     }
 
     /// The opcode (0 = QUERY).
@@ -133,12 +88,12 @@ impl Header {
 
     /// Recursion desired.
     pub fn rd(&self) -> bool {
-        self.flags & 0x0100 != 0
+        self.flags & Header::RD != 0
     }
 
     /// Truncated.
     pub fn tc(&self) -> bool {
-        self.flags & 0x0200 != 0
+        self.flags & Header::TC != 0
     }
 
     /// The 4-bit header RCODE.
@@ -147,78 +102,8 @@ impl Header {
     }
 }
 
-/// A domain name as a list of labels (case preserved).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Name(Vec<Vec<u8>>);
-
-impl Name {
-    /// The root name.
-    pub fn root() -> Name {
-        Name(Vec::new())
-    }
-
-    /// Parse dotted text (`id.server`, trailing dot optional). `None` if a label is empty or
-    /// longer than 63 octets, or the name longer than 255.
-    pub fn from_text(s: &str) -> Option<Name> {
-        let s = s.strip_suffix('.').unwrap_or(s);
-        if s.is_empty() {
-            return Some(Name::root());
-        }
-        let labels: Vec<Vec<u8>> = s.split('.').map(|l| l.as_bytes().to_vec()).collect();
-        let name = Name(labels);
-        let ok = name.0.iter().all(|l| !l.is_empty() && l.len() <= 63) && name.wire_len() <= 255;
-        ok.then_some(name)
-    }
-
-    /// Octets on the wire, uncompressed.
-    pub fn wire_len(&self) -> usize {
-        self.0.iter().map(|l| l.len() + 1).sum::<usize>() + 1
-    }
-
-    /// Case-insensitive comparison with dotted text (RFC 4343).
-    pub fn eq_text(&self, text: &str) -> bool {
-        Name::from_text(text).is_some_and(|n| self.eq_ignore_case(&n))
-    }
-
-    /// Case-insensitive comparison (RFC 4343 §3).
-    pub fn eq_ignore_case(&self, other: &Name) -> bool {
-        other.0.len() == self.0.len()
-            && other
-                .0
-                .iter()
-                .zip(&self.0)
-                .all(|(a, b)| a.eq_ignore_ascii_case(b))
-    }
-
-    fn write(&self, out: &mut Vec<u8>) {
-        for l in &self.0 {
-            out.push(l.len() as u8);
-            out.extend_from_slice(l);
-        }
-        out.push(0);
-    }
-}
-
-impl fmt::Display for Name {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() {
-            return f.write_str(".");
-        }
-        for l in &self.0 {
-            for &c in l {
-                if c.is_ascii_graphic() && c != b'.' && c != b'\\' {
-                    write!(f, "{}", c as char)?;
-                } else {
-                    write!(f, "\\{c:03}")?;
-                }
-            }
-            f.write_str(".")?;
-        }
-        Ok(())
-    }
-}
-
 /// One question (RFC 1035 §4.1.2).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Question {
     /// QNAME.
@@ -229,7 +114,8 @@ pub struct Question {
     pub qclass: u16,
 }
 
-/// Decoded record data, for the types the health check prints.
+/// Decoded record data for the types tern reads; every other type is kept as bytes.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RData {
     /// IPv4 address.
@@ -262,6 +148,7 @@ impl fmt::Display for RData {
 }
 
 /// A resource record (RFC 1035 §4.1.3), OPT excluded (see [`Edns`]).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
     /// Owner.
@@ -277,6 +164,7 @@ pub struct Record {
 }
 
 /// The EDNS(0) OPT pseudo-record (RFC 6891 §6.1.2).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Edns {
     /// Requestor's UDP payload size.
@@ -296,9 +184,23 @@ impl Edns {
     pub fn has_option(&self, code: u16) -> bool {
         self.options.iter().any(|(c, _)| *c == code)
     }
+
+    /// The data of the first option `code`, if any.
+    pub fn option(&self, code: u16) -> Option<&[u8]> {
+        self.options
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, d)| d.as_slice())
+    }
+
+    /// The DO bit (RFC 3225 §3).
+    pub fn dnssec_ok(&self) -> bool {
+        self.flags & 0x8000 != 0
+    }
 }
 
 /// A DNS message.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Message {
     /// Header; the counts are recomputed by [`Message::to_bytes`].
@@ -356,51 +258,25 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Read a name starting at `start`; returns it and the offset just after it in the original
-/// position (after the first pointer, if any).
-fn read_name(b: &[u8], start: usize) -> Result<(Name, usize), WireError> {
-    let mut labels = Vec::new();
-    let mut pos = start;
-    // Every pointer must go strictly before the segment it appears in: no loops possible, and
-    // at most b.len() jumps.
-    let mut segment_start = start;
-    let mut end = None;
-    let mut len = 1usize;
-    let mut jumps = 0usize;
-    loop {
-        let l = *b.get(pos).ok_or(WireError::Truncated(pos))?;
-        match l & 0xc0 {
-            0x00 if l == 0 => {
-                return Ok((Name(labels), end.unwrap_or(pos + 1)));
-            }
-            0x00 => {
-                let label = b
-                    .get(pos + 1..pos + 1 + l as usize)
-                    .ok_or(WireError::Truncated(pos))?;
-                len += label.len() + 1;
-                if len > 255 {
-                    return Err(WireError::NameTooLong(start));
-                }
-                labels.push(label.to_vec());
-                pos += 1 + l as usize;
-            }
-            0xc0 => {
-                let lo = *b.get(pos + 1).ok_or(WireError::Truncated(pos))?;
-                let target = usize::from(u16::from_be_bytes([l & 0x3f, lo]));
-                jumps += 1;
-                if target >= segment_start || jumps > MAX_POINTER_JUMPS {
-                    return Err(WireError::BadPointer(pos));
-                }
-                end.get_or_insert(pos + 2);
-                segment_start = target;
-                pos = target;
-            }
-            _ => return Err(WireError::BadLabel(pos)),
-        }
-    }
-}
-
 impl Message {
+    /// A query with one question and all flags clear (RD too: set [`Header::RD`] to ask a
+    /// resolver to recurse).
+    pub fn query(id: u16, question: Question) -> Message {
+        let mut m = Message::default();
+        m.header.id = id;
+        m.questions.push(question);
+        m
+    }
+
+    /// An empty response to a query with header `query`: its id, QR set, its opcode and RD
+    /// copied (RFC 1035 §4.1.1), RCODE 0, no sections. The responder fills in the rest.
+    pub fn response(query: &Header) -> Message {
+        let mut m = Message::default();
+        m.header.id = query.id;
+        m.header.flags = Header::QR | (query.flags & 0x7800) | (query.flags & Header::RD);
+        m
+    }
+
     /// Decode a whole message. Never panics; see the module documentation for the bounds.
     pub fn parse(b: &[u8]) -> Result<Message, WireError> {
         let header = Header::parse(b).ok_or(WireError::Truncated(b.len()))?;
@@ -444,6 +320,42 @@ impl Message {
     pub fn rcode(&self) -> u16 {
         let ext = self.edns.as_ref().map_or(0, |e| u16::from(e.ext_rcode));
         (ext << 4) | u16::from(self.header.rcode())
+    }
+
+    /// The NSID payload (RFC 5001 §2.3): the first non-empty NSID option of the OPT record.
+    pub fn nsid(&self) -> Option<&[u8]> {
+        self.edns
+            .as_ref()?
+            .options
+            .iter()
+            .find(|(c, d)| *c == OPT_NSID && !d.is_empty())
+            .map(|(_, d)| d.as_slice())
+    }
+
+    /// Names an answer gives for the server: TXT strings (CHAOS `id.server`, RFC 4892 §2.3),
+    /// each record's strings joined and [`escape`]d, and CNAME targets as
+    /// [`Name::to_dotted`] (Quad9 answers `id.server.on.quad9.net` with a CNAME to the
+    /// instance).
+    pub fn identity_names(&self) -> Vec<String> {
+        self.answers
+            .iter()
+            .filter_map(|rr| match &rr.data {
+                RData::Txt(parts) => Some(escape(&parts.concat())),
+                RData::Name(n) if rr.rtype == TYPE_CNAME => Some(n.to_dotted()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// All TXT strings of the answer section, each record's strings joined and [`escape`]d.
+    pub fn txt_answers(&self) -> Vec<String> {
+        self.answers
+            .iter()
+            .filter_map(|rr| match &rr.data {
+                RData::Txt(parts) => Some(escape(&parts.concat())),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Encode, without name compression. The header counts come from the sections; the RCODE's
@@ -598,5 +510,5 @@ fn write_record(rec: &Record, out: &mut Vec<u8>) {
 }
 
 #[cfg(test)]
-#[path = "wire_tests.rs"]
+#[path = "message_tests.rs"]
 mod tests;

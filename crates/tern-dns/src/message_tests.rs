@@ -1,6 +1,8 @@
 //! Annotated bytes ↔ struct tests for the DNS codec.
 
 use super::*;
+use crate::name::read_name;
+use crate::*;
 
 /// `dig +nsid CH TXT id.server` as dig 9.18 sends it (cookie option left out).
 const QUERY: &[u8] = &[
@@ -153,4 +155,134 @@ fn names_from_text() {
         Name::from_text("Id.Server.").unwrap().to_string(),
         "Id.Server."
     );
+}
+
+// Moved from tern-atlas's `abuf` decoder: the same bytes, the same assertions, through the
+// text forms Atlas uses (names without the trailing dot, `escape`d TXT and NSID).
+
+/// A CHAOS TXT id.server answer with an OPT RR carrying NSID, byte by byte.
+#[test]
+fn chaos_txt_with_nsid() {
+    let mut b = vec![
+        0x12, 0x34, // ID
+        0x84, 0x00, // QR AA, NOERROR
+        0, 1, 0, 1, 0, 0, 0, 1, // QD AN NS AR
+    ];
+    // question: id.server CH TXT
+    b.extend([
+        2, b'i', b'd', 6, b's', b'e', b'r', b'v', b'e', b'r', 0, 0, 16, 0, 3,
+    ]);
+    // answer: pointer to offset 12, TXT CH ttl 0, rdata "fra1"
+    b.extend([
+        0xc0, 12, 0, 16, 0, 3, 0, 0, 0, 0, 0, 5, 4, b'f', b'r', b'a', b'1',
+    ]);
+    // OPT: root name, type 41, udp 1232, ttl 0 (DO clear), rdlen 8, NSID "ab\x01\x02"
+    b.extend([
+        0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 8, 0, 3, 0, 4, b'a', b'b', 1, 2,
+    ]);
+    let m = Message::parse(&b).unwrap();
+    assert_eq!(m.header.id, 0x1234);
+    assert_eq!(m.questions[0].name.to_dotted(), "id.server");
+    assert_eq!(m.questions[0].qclass, 3);
+    assert_eq!(m.answers[0].name.to_dotted(), "id.server");
+    assert_eq!(m.txt_answers(), vec!["fra1".to_string()]);
+    let e = m.edns.as_ref().unwrap();
+    assert_eq!(e.udp_size, 1232);
+    assert!(!e.dnssec_ok());
+    assert_eq!(m.nsid().map(escape).as_deref(), Some("ab\\001\\002"));
+    assert_eq!(m.rcode(), 0);
+}
+
+#[test]
+fn a_aaaa_and_cname() {
+    let mut b = vec![0, 1, 0x81, 0x80, 0, 1, 0, 3, 0, 0, 0, 0];
+    b.extend([
+        1, b'x', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 0, 0, 1, 0, 1,
+    ]);
+    b.extend([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]);
+    b.extend([0xc0, 12, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16]);
+    b.extend([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    b.extend([0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 4, 1, b'y', 0xc0, 14]);
+    let m = Message::parse(&b).unwrap();
+    assert_eq!(m.answers[0].data, RData::A(Ipv4Addr::new(192, 0, 2, 1)));
+    assert_eq!(
+        m.answers[1].data,
+        RData::Aaaa("2001:db8::1".parse().unwrap())
+    );
+    assert_eq!(
+        m.answers[2].data,
+        RData::Name(Name::from_text("y.example").unwrap())
+    );
+    assert_eq!(m.identity_names(), vec!["y.example".to_string()]);
+}
+
+#[test]
+fn pointer_loops_and_truncation_are_errors() {
+    // A name that points at itself.
+    let mut b = vec![0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+    b.extend([0xc0, 12, 0, 1, 0, 1]);
+    assert_eq!(Message::parse(&b), Err(WireError::BadPointer(12)));
+    assert!(matches!(
+        Message::parse(&[0, 1, 2]),
+        Err(WireError::Truncated(_))
+    ));
+    // Header says one answer, none present.
+    let b = [0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0];
+    assert!(matches!(Message::parse(&b), Err(WireError::Truncated(12))));
+}
+
+#[test]
+fn text_forms() {
+    assert_eq!(Name::root().to_dotted(), "");
+    assert_eq!(Name::root().to_string(), ".");
+    assert_eq!(escape(b"a b\x7f\n"), "a b\\127\\010");
+    assert_eq!(rcode::name(rcode::NXDOMAIN), "NXDOMAIN");
+    assert_eq!(rcode::name(rcode::BADVERS), "RCODE16");
+}
+
+#[test]
+fn query_builder() {
+    let q = query(
+        0x1234,
+        &Name::from_text("id.server").unwrap(),
+        TYPE_TXT,
+        CLASS_CH,
+        Some(Edns {
+            udp_size: 1232,
+            options: vec![(OPT_NSID, Vec::new())],
+            ..Edns::default()
+        }),
+    );
+    // dig's query, without its AD bit.
+    let mut want = QUERY.to_vec();
+    want[3] = 0x00;
+    assert_eq!(q, want);
+}
+
+#[test]
+fn response_skeleton() {
+    let q = Message::parse(QUERY).unwrap();
+    let mut r = Message::response(&q.header);
+    // QR set; RD copied; AD (a query-only bit here) and the counts not.
+    assert_eq!((r.header.id, r.header.flags), (0x1234, 0x8100));
+    // An opcode (here 2, STATUS) is copied too.
+    let h = Header {
+        flags: 0x1000,
+        ..Header::default()
+    };
+    assert_eq!(Message::response(&h).header.opcode(), 2);
+    r.header.flags |= rcode::REFUSED;
+    let back = Message::parse(&r.to_bytes()).unwrap();
+    assert!(back.header.is_response() && back.header.rd());
+    assert_eq!(back.rcode(), rcode::REFUSED);
+    // A query with every flag clear, as an authoritative-only client sends it.
+    let q = Message::query(
+        9,
+        Question {
+            name: Name::from_text("id.server").unwrap(),
+            qtype: TYPE_TXT,
+            qclass: CLASS_CH,
+        },
+    );
+    assert_eq!(&q.to_bytes()[2..4], &[0, 0]);
 }
