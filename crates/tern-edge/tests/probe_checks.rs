@@ -4,10 +4,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tern_dns::{Message, RData, Record, rcode};
 use tern_edge::probe::run_check;
 use tern_edge::whoami::SiteIdentity;
 use tern_edge::whoami::http::{Request, Response, Router, serve};
-use tern_edge::whoami::wire::{Message, RData, Record, rcode};
 use tern_health::{CheckKind, CheckResult, CheckSpec, CheckSpecError, DnsExpect};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};

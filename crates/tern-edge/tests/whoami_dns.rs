@@ -4,9 +4,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tern_dns::{Message, Name, rcode};
 use tern_edge::whoami::SiteIdentity;
 use tern_edge::whoami::dns::{self, serve_tcp, serve_udp};
-use tern_edge::whoami::wire::{Message, Name, rcode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::task::JoinHandle;

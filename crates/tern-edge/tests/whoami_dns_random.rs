@@ -2,9 +2,9 @@
 //! of real queries, a bounded number of iterations, the same invariants as
 //! `fuzz/fuzz_targets/dns_query.rs`.
 
+use tern_dns::{CLASS_CH, CLASS_IN, Edns, Header, Message, Name, OPT_NSID};
 use tern_edge::whoami::SiteIdentity;
 use tern_edge::whoami::dns::{Transport, query, respond};
-use tern_edge::whoami::wire::{CLASS_CH, CLASS_IN, Edns, Header, Message, Name, OPT_NSID};
 
 struct Rng(u64);
 

@@ -16,10 +16,6 @@ pub mod dns;
 pub mod http;
 pub mod trace;
 
-/// The DNS codec, re-exported under the path it had when it lived here
-/// (`tern_edge::whoami::wire`); new code uses `tern_dns` directly.
-pub use tern_dns as wire;
-
 use tern_types::SiteId;
 
 /// Default answer to `version.bind` / `version.server`.
