@@ -372,9 +372,9 @@ mod tests {
     use crate::measure::{Dns, Hop, Ping};
 
     fn sample() -> Measurement {
-        let q = crate::dns::query(0x0102, "id.server", 16, 3);
+        let q = crate::dns::query(0x0102, "id.server", 16, 3).unwrap();
         let pq = crate::dns::parse_query(&q).unwrap();
-        let a = crate::dns::answer(&q, &pq, Some("ams"), 0);
+        let a = crate::dns::answer(&pq, Some("ams"), 0);
         Measurement {
             tag: "t".into(),
             target: "2001:db8:c0::1".parse().unwrap(),

@@ -1,32 +1,23 @@
-//! The smallest DNS wire codec the lab needs: a CHAOS TXT query, its answer, and reading both.
+//! The lab's DNS probe: CHAOS TXT queries over UDP, read with the shared wire codec.
 //!
-//! RFC 1035 §4.1 (message format, name compression §4.1.4), RFC 4892 (`id.server` and
-//! `hostname.bind` in class CHAOS). Pure and panic-free on any input; shared by the lab's
-//! responder ([`crate::whoami`]) and its DNS probe ([`crate::measure`]). The site daemon
-//! (tern-edge) has its own full responder; this one only stands in until it runs in the lab.
+//! RFC 4892 (`id.server` and `hostname.bind` in class CHAOS). The bytes are written and read by
+//! [`tern_dns`] (RFC 1035 §4.1); this module keeps only thin wrappers shaped for the lab's
+//! responder ([`crate::whoami`]) and its probe ([`crate::measure`]), plus the socket code
+//! ([`chaos`], [`watch`]).
 
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-/// Class CHAOS (RFC 1035 §3.2.4).
-pub const CLASS_CH: u16 = 3;
-/// Type TXT (RFC 1035 §3.2.2).
-pub const TYPE_TXT: u16 = 16;
-/// RCODE FORMERR.
-pub const RCODE_FORMERR: u8 = 1;
-/// RCODE REFUSED.
-pub const RCODE_REFUSED: u8 = 5;
+pub use tern_dns::{CLASS_CH, TYPE_TXT, rcode};
+use tern_dns::{Header, Message, Name, Question, RData, Record, WireError};
 
-/// A DNS message that cannot be read.
+/// A DNS message that cannot be read, or an exchange that failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DnsError {
-    /// Shorter than its header or its counts claim.
-    #[error("truncated DNS message")]
-    Truncated,
-    /// A name with a bad label or a compression loop.
-    #[error("malformed name in DNS message")]
-    BadName,
+    /// Not a DNS message.
+    #[error("malformed DNS message: {0}")]
+    Wire(#[from] WireError),
     /// Not what was asked for.
     #[error("unexpected DNS message: {0}")]
     Unexpected(String),
@@ -35,28 +26,13 @@ pub enum DnsError {
     Io(String),
 }
 
-/// A question (RFC 1035 §4.1.2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Question {
-    /// Lower-case name without the trailing dot.
-    pub name: String,
-    /// QTYPE.
-    pub qtype: u16,
-    /// QCLASS.
-    pub qclass: u16,
-}
-
-/// A query as received.
+/// A query as received: its header and its first question.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
-    /// Message id.
-    pub id: u16,
-    /// Flags word.
-    pub flags: u16,
+    /// The header (id, flags, counts).
+    pub header: Header,
     /// The (first) question.
     pub question: Question,
-    /// Bytes of header plus question (echoed in the answer).
-    pub end: usize,
 }
 
 /// A reply as read by the probe.
@@ -64,157 +40,77 @@ pub struct Query {
 pub struct Reply {
     /// Message id.
     pub id: u16,
-    /// RCODE.
-    pub rcode: u8,
+    /// RCODE (extended by EDNS, RFC 6891 §6.1.3).
+    pub rcode: u16,
     /// TXT strings of the answers, each answer's strings joined.
     pub txt: Vec<String>,
 }
 
-fn u16_at(b: &[u8], i: usize) -> Result<u16, DnsError> {
-    match b.get(i..i + 2) {
-        Some(s) => Ok(u16::from_be_bytes([s[0], s[1]])),
-        None => Err(DnsError::Truncated),
-    }
+/// A query for `name` of `qtype`/`qclass`, all flags clear (RD too: the server is
+/// authoritative).
+pub fn query(id: u16, name: &str, qtype: u16, qclass: u16) -> Result<Vec<u8>, DnsError> {
+    let name =
+        Name::from_text(name).ok_or_else(|| DnsError::Unexpected(format!("bad name {name:?}")))?;
+    let q = Question {
+        name,
+        qtype,
+        qclass,
+    };
+    Ok(Message::query(id, q).to_bytes())
 }
 
-/// Reads a (possibly compressed) name at `i`; returns it and the offset after it in place.
-fn name_at(b: &[u8], mut i: usize) -> Result<(String, usize), DnsError> {
-    let mut labels: Vec<String> = Vec::new();
-    let mut end = None;
-    let mut jumps = 0;
-    loop {
-        let len = *b.get(i).ok_or(DnsError::Truncated)? as usize;
-        match len {
-            0 => {
-                let after = end.unwrap_or(i + 1);
-                return Ok((labels.join("."), after));
-            }
-            l if l & 0xc0 == 0xc0 => {
-                let ptr = (u16_at(b, i)? & 0x3fff) as usize;
-                end.get_or_insert(i + 2);
-                jumps += 1;
-                if jumps > 16 || ptr >= b.len() {
-                    return Err(DnsError::BadName);
-                }
-                i = ptr;
-            }
-            l if l <= 63 => {
-                let s = b.get(i + 1..i + 1 + l).ok_or(DnsError::Truncated)?;
-                labels.push(String::from_utf8_lossy(s).to_ascii_lowercase());
-                if labels.iter().map(|l| l.len() + 1).sum::<usize>() > 255 {
-                    return Err(DnsError::BadName);
-                }
-                i += 1 + l;
-            }
-            _ => return Err(DnsError::BadName),
-        }
-    }
-}
-
-fn push_name(out: &mut Vec<u8>, name: &str) {
-    for l in name.split('.').filter(|l| !l.is_empty()) {
-        let l = &l.as_bytes()[..l.len().min(63)];
-        out.push(l.len() as u8);
-        out.extend_from_slice(l);
-    }
-    out.push(0);
-}
-
-/// A query for `name` of `qtype`/`qclass` (RD clear: the server is authoritative).
-pub fn query(id: u16, name: &str, qtype: u16, qclass: u16) -> Vec<u8> {
-    let mut o = Vec::with_capacity(32);
-    o.extend_from_slice(&id.to_be_bytes());
-    o.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
-    push_name(&mut o, name);
-    o.extend_from_slice(&qtype.to_be_bytes());
-    o.extend_from_slice(&qclass.to_be_bytes());
-    o
-}
-
-/// Reads a query: a message with QR clear and at least one question.
+/// Reads a query: a message with QR clear and at least one question. The decoder is strict:
+/// bytes after the last record are an error.
 pub fn parse_query(b: &[u8]) -> Result<Query, DnsError> {
-    let id = u16_at(b, 0)?;
-    let flags = u16_at(b, 2)?;
-    if flags & 0x8000 != 0 {
+    let m = Message::parse(b)?;
+    if m.header.is_response() {
         return Err(DnsError::Unexpected("a response, not a query".into()));
     }
-    if u16_at(b, 4)? == 0 {
-        return Err(DnsError::Unexpected("no question".into()));
-    }
-    let (name, i) = name_at(b, 12)?;
-    let qtype = u16_at(b, i)?;
-    let qclass = u16_at(b, i + 2)?;
+    let question = m
+        .questions
+        .first()
+        .cloned()
+        .ok_or_else(|| DnsError::Unexpected("no question".into()))?;
     Ok(Query {
-        id,
-        flags,
-        question: Question {
-            name,
-            qtype,
-            qclass,
-        },
-        end: i + 4,
+        header: m.header,
+        question,
     })
 }
 
-/// The answer to `q` (whose bytes are `raw`): one TXT record `txt` in class CHAOS, or an empty
-/// answer with `rcode` when `txt` is `None`.
-pub fn answer(raw: &[u8], q: &Query, txt: Option<&str>, rcode: u8) -> Vec<u8> {
-    let mut o = Vec::with_capacity(q.end + 64);
-    o.extend_from_slice(&q.id.to_be_bytes());
-    // QR, opcode copied, AA, RD copied; RCODE.
-    let flags = 0x8000 | (q.flags & 0x7900) | 0x0400 | u16::from(rcode & 0x0f);
-    o.extend_from_slice(&flags.to_be_bytes());
-    o.extend_from_slice(&[0, 1]);
-    o.extend_from_slice(&[0, u8::from(txt.is_some()), 0, 0, 0, 0]);
-    o.extend_from_slice(raw.get(12..q.end).unwrap_or(&[]));
+/// The answer to `q`: authoritative, the question echoed, one TXT record `txt` in class
+/// CHAOS, or an empty answer with `rcode` when `txt` is `None`.
+pub fn answer(q: &Query, txt: Option<&str>, rcode: u16) -> Vec<u8> {
+    let mut r = Message::response(&q.header);
+    r.questions = vec![q.question.clone()];
+    r.header.flags |= Header::AA | (rcode & 0x0f);
     if let Some(t) = txt {
         let t = &t.as_bytes()[..t.len().min(255)];
-        o.extend_from_slice(&[0xc0, 12]);
-        o.extend_from_slice(&TYPE_TXT.to_be_bytes());
-        o.extend_from_slice(&CLASS_CH.to_be_bytes());
-        o.extend_from_slice(&0u32.to_be_bytes());
-        o.extend_from_slice(&(t.len() as u16 + 1).to_be_bytes());
-        o.push(t.len() as u8);
-        o.extend_from_slice(t);
+        r.answers.push(Record {
+            name: q.question.name.clone(),
+            rtype: TYPE_TXT,
+            class: CLASS_CH,
+            ttl: 0,
+            data: RData::Txt(vec![t.to_vec()]),
+        });
     }
-    o
+    r.to_bytes()
 }
 
 /// Reads a reply: id, RCODE and the TXT answers.
 pub fn parse_reply(b: &[u8]) -> Result<Reply, DnsError> {
-    let id = u16_at(b, 0)?;
-    let flags = u16_at(b, 2)?;
-    if flags & 0x8000 == 0 {
+    let m = Message::parse(b)?;
+    if !m.header.is_response() {
         return Err(DnsError::Unexpected("a query, not a response".into()));
     }
-    let qd = u16_at(b, 4)?;
-    let an = u16_at(b, 6)?;
-    let mut i = 12;
-    for _ in 0..qd {
-        i = name_at(b, i)?.1 + 4;
-    }
-    let mut txt = Vec::new();
-    for _ in 0..an {
-        i = name_at(b, i)?.1;
-        let rtype = u16_at(b, i)?;
-        let rdlen = u16_at(b, i + 8)? as usize;
-        let rdata = b.get(i + 10..i + 10 + rdlen).ok_or(DnsError::Truncated)?;
-        if rtype == TYPE_TXT {
-            let mut s = String::new();
-            let mut j = 0;
-            while j < rdata.len() {
-                let l = rdata[j] as usize;
-                let part = rdata.get(j + 1..j + 1 + l).ok_or(DnsError::Truncated)?;
-                s.push_str(&String::from_utf8_lossy(part));
-                j += 1 + l;
-            }
-            txt.push(s);
-        }
-        i += 10 + rdlen;
-    }
+    let txt = m
+        .answers
+        .iter()
+        .filter(|r| r.rtype == TYPE_TXT)
+        .map(|r| r.data.to_string())
+        .collect();
     Ok(Reply {
-        id,
-        rcode: (flags & 0x0f) as u8,
+        id: m.header.id,
+        rcode: m.rcode(),
         txt,
     })
 }
@@ -244,7 +140,7 @@ pub fn chaos(server: SocketAddr, name: &str, timeout: Duration) -> Result<Exchan
     sock.connect(server).map_err(io)?;
     sock.set_read_timeout(Some(timeout)).map_err(io)?;
     let id = (std::process::id() as u16) ^ 0x5a5a;
-    let q = query(id, name, TYPE_TXT, CLASS_CH);
+    let q = query(id, name, TYPE_TXT, CLASS_CH)?;
     let t = Instant::now();
     sock.send(&q).map_err(io)?;
     let mut buf = [0u8; 1500];
@@ -307,7 +203,9 @@ pub fn watch(
                 m.insert(id, now);
             }
             // A send error (ICMP error queued on the socket) is retried at the next tick.
-            let _ = sender.send(&query(id, "id.server", TYPE_TXT, CLASS_CH));
+            if let Ok(q) = query(id, "id.server", TYPE_TXT, CLASS_CH) {
+                let _ = sender.send(&q);
+            }
             std::thread::sleep(interval);
         }
     });
@@ -340,7 +238,7 @@ mod tests {
 
     #[test]
     fn query_answer_round_trip() {
-        let q = query(0x1234, "id.server", TYPE_TXT, CLASS_CH);
+        let q = query(0x1234, "id.server", TYPE_TXT, CLASS_CH).unwrap();
         // Header: id, flags 0, QDCOUNT 1; then 2"id" 6"server" 0, TXT, CH.
         assert_eq!(
             q,
@@ -350,17 +248,17 @@ mod tests {
             ]
         );
         let pq = parse_query(&q).unwrap();
-        assert_eq!(pq.question.name, "id.server");
+        assert!(pq.question.name.eq_text("id.server"));
         assert_eq!(
             (pq.question.qtype, pq.question.qclass),
             (TYPE_TXT, CLASS_CH)
         );
-        let a = answer(&q, &pq, Some("ams"), 0);
+        let a = answer(&pq, Some("ams"), 0);
         let r = parse_reply(&a).unwrap();
         assert_eq!((r.id, r.rcode), (0x1234, 0));
         assert_eq!(r.txt, vec!["ams".to_string()]);
-        let refused = parse_reply(&answer(&q, &pq, None, RCODE_REFUSED)).unwrap();
-        assert_eq!((refused.rcode, refused.txt.len()), (RCODE_REFUSED, 0));
+        let refused = parse_reply(&answer(&pq, None, rcode::REFUSED)).unwrap();
+        assert_eq!((refused.rcode, refused.txt.len()), (rcode::REFUSED, 0));
     }
 
     #[test]
@@ -369,7 +267,10 @@ mod tests {
         assert!(parse_query(&[0; 11]).is_err());
         // A compression pointer to itself.
         let mut q = vec![0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 16, 0, 3];
-        assert_eq!(parse_query(&q), Err(DnsError::BadName));
+        assert_eq!(
+            parse_query(&q),
+            Err(DnsError::Wire(WireError::BadPointer(12)))
+        );
         q.truncate(13);
         assert!(parse_query(&q).is_err());
         for n in 0..40 {

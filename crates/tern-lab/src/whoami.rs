@@ -133,23 +133,19 @@ pub fn respond(raw: &[u8], id: &Identity) -> Option<Vec<u8>> {
         Ok(q) => q,
         Err(_) => {
             // FORMERR when at least a query header is there (RFC 1035 §4.1.1), else silence.
-            if raw.len() >= 12 && raw[2] & 0x80 == 0 {
-                let mut h = raw[..12].to_vec();
-                h[2] = 0x80 | (h[2] & 0x79);
-                h[3] = dns::RCODE_FORMERR;
-                h[4..12].fill(0);
-                return Some(h);
-            }
-            return None;
+            let h = tern_dns::Header::parse(raw).filter(|h| !h.is_response())?;
+            let mut r = tern_dns::Message::response(&h);
+            r.header.flags |= dns::rcode::FORMERR;
+            return Some(r.to_bytes());
         }
     };
     let ok = q.question.qclass == dns::CLASS_CH
         && q.question.qtype == dns::TYPE_TXT
-        && matches!(q.question.name.as_str(), "id.server" | "hostname.bind");
+        && (q.question.name.eq_text("id.server") || q.question.name.eq_text("hostname.bind"));
     Some(if ok {
-        dns::answer(raw, &q, Some(&id.site), 0)
+        dns::answer(&q, Some(&id.site), dns::rcode::NOERROR)
     } else {
-        dns::answer(raw, &q, None, dns::RCODE_REFUSED)
+        dns::answer(&q, None, dns::rcode::REFUSED)
     })
 }
 
@@ -163,15 +159,15 @@ mod tests {
             site: "ams".into(),
             code: Some("AMS".into()),
         };
-        let q = dns::query(7, "ID.SERVER", dns::TYPE_TXT, dns::CLASS_CH);
+        let q = dns::query(7, "ID.SERVER", dns::TYPE_TXT, dns::CLASS_CH).unwrap();
         let r = dns::parse_reply(&respond(&q, &id).unwrap()).unwrap();
         assert_eq!(r.txt, vec!["ams".to_string()]);
-        let q = dns::query(8, "example.com", 1, 1);
+        let q = dns::query(8, "example.com", 1, 1).unwrap();
         let r = dns::parse_reply(&respond(&q, &id).unwrap()).unwrap();
-        assert_eq!(r.rcode, dns::RCODE_REFUSED);
+        assert_eq!(r.rcode, dns::rcode::REFUSED);
         // A header with a question count but no question: FORMERR.
         let r = respond(&[0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0], &id).unwrap();
-        assert_eq!(r[3] & 0x0f, dns::RCODE_FORMERR);
+        assert_eq!(u16::from(r[3] & 0x0f), dns::rcode::FORMERR);
         assert!(respond(&[1, 2, 3], &id).is_none());
     }
 
