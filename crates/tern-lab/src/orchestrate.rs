@@ -292,8 +292,9 @@ fn gateways(ns: &str, topo: &Topology, i: usize, kind: LinkKind) -> Result<(), L
     Ok(())
 }
 
-/// Waits until every BGP session is Established (those of failed sites excepted) and every
-/// eyeball router has a route to the target.
+/// Waits until every BGP session is Established (those of failed sites excepted), every site
+/// that is not failed announces the anycast prefix to its provider router, and every eyeball
+/// router has a route to the target.
 pub fn wait_converged(st: &LabState, timeout: Duration) -> Result<(), LabError> {
     let topo = st.topo()?;
     let t = Instant::now();
@@ -316,6 +317,34 @@ pub fn wait_converged(st: &LabState, timeout: Duration) -> Result<(), LabError> 
                         .map(|p| format!("{}:{}", n.name, p.name)),
                 ),
                 Err(_) => pending.push(format!("{} (no answer from BIRD)", n.name)),
+            }
+        }
+        if pending.is_empty() {
+            // Every site that is not failed announces the anycast prefix to its provider router
+            // (tern run announces only after its checks passed `rise` times, so an Established
+            // session is not enough: a measurement before that would see a partial catchment).
+            for l in &topo.links {
+                let (site, prov) = (&topo.nodes[l.a], &topo.nodes[l.b]);
+                if site.kind != NodeKind::Site
+                    || prov.kind != NodeKind::Provider
+                    || st.failed.contains(&site.name)
+                {
+                    continue;
+                }
+                let mut want = vec![(topo.target.to_string(), l.a_addr.to_string())];
+                if let (Some(t4), Some(a4)) = (topo.target4, l.a_addr4) {
+                    want.push((t4.to_string(), a4.to_string()));
+                }
+                for (target, via) in want {
+                    let r = daemon::birdc(st, &prov.name, &["show", "route", "for", &target])
+                        .unwrap_or_default();
+                    if !r.contains(&format!("via {via} ")) {
+                        pending.push(format!(
+                            "{}: no route to {target} from {}",
+                            prov.name, site.name
+                        ));
+                    }
+                }
             }
         }
         if pending.is_empty() {
