@@ -3,55 +3,14 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::Output;
 
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../examples/{name}/tern.toml"))
-}
-
-/// Runs tern with no TERN_* secrets in the environment, plus `env`.
-fn tern(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tern"));
-    c.args(args);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("TERN_") && k.ends_with("_PASSWORD") {
-            c.env_remove(k);
-        }
-    }
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let out = c.output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!err.contains("panicked"), "tern panicked: {err}");
-    out
-}
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "tern-cli-check-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn write(&self, name: &str, text: &str) -> String {
-        let p = self.0.join(name);
-        std::fs::write(&p, text).unwrap();
-        p.to_string_lossy().into_owned()
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// (code, severity, line) of every finding, via --json.
@@ -84,7 +43,7 @@ fn codes(f: &[(String, String, u64)]) -> std::collections::BTreeSet<String> {
 #[test]
 fn anycast_example_has_only_the_expected_lab_findings() {
     let ex = example("anycast");
-    let out = tern(&["check", ex.to_str().unwrap(), "--json"], &[]);
+    let out = tern_env(&["check", ex.to_str().unwrap(), "--json"], &[]);
     assert_eq!(out.status.code(), Some(0));
     let f = findings(&out);
     let want: std::collections::BTreeSet<String> = [
@@ -103,7 +62,7 @@ fn anycast_example_has_only_the_expected_lab_findings() {
     assert_eq!(f.iter().filter(|x| x.0 == "intent-unverified").count(), 5);
 
     // Text output: file:line:col, severity and a fix for every finding.
-    let out = tern(&["check", ex.to_str().unwrap()], &[]);
+    let out = tern_env(&["check", ex.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -118,7 +77,7 @@ fn anycast_example_has_only_the_expected_lab_findings() {
 fn minimal_example_and_secrets() {
     let ex = example("minimal");
     let ex = ex.to_str().unwrap();
-    let out = tern(&["check", ex, "--json"], &[]);
+    let out = tern_env(&["check", ex, "--json"], &[]);
     assert_eq!(out.status.code(), Some(0));
     let f = findings(&out);
     let c: Vec<&str> = f.iter().map(|x| x.0.as_str()).collect();
@@ -131,7 +90,7 @@ fn minimal_example_and_secrets() {
         ]
     );
     // With the key set the secret finding disappears.
-    let out = tern(
+    let out = tern_env(
         &["check", ex, "--json"],
         &[("TERN_AMS_BGP_PASSWORD", "abc123")],
     );
@@ -139,14 +98,14 @@ fn minimal_example_and_secrets() {
     assert!(!codes(&findings(&out)).contains("secret-unavailable"));
     // An 81-byte key is refused (Linux TCP_MD5SIG_MAXKEYLEN is 80).
     let long = "k".repeat(81);
-    let out = tern(
+    let out = tern_env(
         &["check", ex, "--json"],
         &[("TERN_AMS_BGP_PASSWORD", &long)],
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(codes(&findings(&out)).contains("md5-key-too-long"));
     let ok = "k".repeat(80);
-    let out = tern(&["check", ex, "--json"], &[("TERN_AMS_BGP_PASSWORD", &ok)]);
+    let out = tern_env(&["check", ex, "--json"], &[("TERN_AMS_BGP_PASSWORD", &ok)]);
     assert_eq!(out.status.code(), Some(0));
 }
 
@@ -201,9 +160,9 @@ provider = "nosuch"
 
 #[test]
 fn every_problem_is_reported_at_once_with_its_line() {
-    let d = TempDir::new();
+    let d = TempDir::new("cli-check");
     let f = d.write("tern.toml", BROKEN);
-    let out = tern(&["check", &f, "--json"], &[]);
+    let out = tern_env(&["check", &f, "--json"], &[]);
     assert_eq!(out.status.code(), Some(1));
     let fs = findings(&out);
     let at = |code: &str| -> Vec<u64> { fs.iter().filter(|x| x.0 == code).map(|x| x.2).collect() };
@@ -223,7 +182,7 @@ fn every_problem_is_reported_at_once_with_its_line() {
     assert!(!at("router-id-missing").is_empty());
 
     // The text form says what the provider supports and why a literal password is refused.
-    let out = tern(&["check", &f], &[]);
+    let out = tern_env(&["check", &f], &[]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("Hurricane Electric (AS6939) documents no action communities"),
@@ -277,7 +236,7 @@ remote_as = 64515
 
 #[test]
 fn rpki_and_irr_states_per_announced_prefix() {
-    let d = TempDir::new();
+    let d = TempDir::new("cli-check");
     let f = d.write("tern.toml", RPKI_NET);
     // rpki-client style (asn as a number) and Routinator style ("AS…") mixed.
     let vrps = d.write(
@@ -295,7 +254,7 @@ fn rpki_and_irr_states_per_announced_prefix() {
          route:          192.0.2.0/24\norigin:         AS4200000001\nsource:         RADB\n\n\
          route6:         2001:db8:a2::/47\norigin:         AS4200000001\nsource:         RIPE\n",
     );
-    let out = tern(
+    let out = tern_env(
         &["check", &f, "--vrps", &vrps, "--irr", &irr, "--json"],
         &[],
     );
@@ -325,10 +284,10 @@ fn rpki_and_irr_states_per_announced_prefix() {
         "fresh.json",
         r#"{"roas": [{"asn": 4200000001, "prefix": "2001:db8:a0::/48", "maxLength": 48, "ta": "ripe"}]}"#,
     );
-    let out = tern(&["check", &f, "--vrps", &fresh, "--json"], &[]);
+    let out = tern_env(&["check", &f, "--vrps", &fresh, "--json"], &[]);
     assert!(!codes(&findings(&out)).contains("rpki-stale"));
     // Without the data files, none of these checks run.
-    let out = tern(&["check", &f, "--json"], &[]);
+    let out = tern_env(&["check", &f, "--json"], &[]);
     assert_eq!(out.status.code(), Some(0));
     let c = codes(&findings(&out));
     assert!(

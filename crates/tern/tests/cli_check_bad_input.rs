@@ -4,44 +4,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-fn tern(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_tern"))
-        .args(args)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!err.contains("panicked"), "tern panicked: {err}");
-    out
-}
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "tern-cli-bad-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn write(&self, name: &str, text: &str) -> String {
-        let p = self.0.join(name);
-        std::fs::write(&p, text).unwrap();
-        p.to_string_lossy().into_owned()
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use std::process::Output;
 
 /// Exit 2, nothing on stdout, one `error:` line on stderr that starts with `path:line:`.
 fn assert_unusable(out: &Output, path: &str, line: usize) -> String {
@@ -74,7 +41,7 @@ fn examples() -> Vec<PathBuf> {
 
 #[test]
 fn unknown_key_in_every_table_of_every_example() {
-    let d = TempDir::new();
+    let d = TempDir::new("cli-bad");
     let mut injected = 0;
     for ex in examples() {
         let text = std::fs::read_to_string(&ex).unwrap();
@@ -118,7 +85,7 @@ fn unknown_key_in_every_table_of_every_example() {
 
 #[test]
 fn malformed_toml() {
-    let d = TempDir::new();
+    let d = TempDir::new("cli-bad");
     let f = d.write(
         "tern.toml",
         "[network]\nasn = 4200000001\nlab = true\n[[prefix]\n",
@@ -131,7 +98,7 @@ fn malformed_toml() {
 
 #[test]
 fn wrong_types() {
-    let d = TempDir::new();
+    let d = TempDir::new("cli-bad");
     let f = d.write("tern.toml", "[network]\nasn = \"sixty-four\"\n");
     let err = assert_unusable(&tern(&["check", &f]), &f, 2);
     assert!(err.contains("invalid AS number"), "{err}");
@@ -163,7 +130,7 @@ fn missing_file() {
 
 #[test]
 fn broken_vrp_and_rpsl_files() {
-    let d = TempDir::new();
+    let d = TempDir::new("cli-bad");
     let ex = examples()
         .into_iter()
         .find(|p| p.to_string_lossy().contains("minimal"))

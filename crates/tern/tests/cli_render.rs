@@ -4,51 +4,17 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::Command;
 
 fn example(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(format!("../../examples/{name}/tern.toml"))
         .to_string_lossy()
         .into_owned()
-}
-
-fn tern(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tern"));
-    c.args(args);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("TERN_") && k.ends_with("_PASSWORD") {
-            c.env_remove(k);
-        }
-    }
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let out = c.output().unwrap();
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
-    out
-}
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "tern-cli-render-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn bird_parse(file: &Path) {
@@ -74,11 +40,11 @@ fn bird_parse(file: &Path) {
 #[test]
 fn readme_first_command_all_sites_parse_in_bird() {
     for ex in ["anycast", "minimal"] {
-        let d = TempDir::new();
+        let d = TempDir::new("cli-render");
         let out_dir = d.0.join("out/bird");
-        let check = tern(&["check", &example(ex)], &[]);
+        let check = tern_env(&["check", &example(ex)], &[]);
         assert_eq!(check.status.code(), Some(0));
-        let out = tern(
+        let out = tern_env(
             &[
                 "render",
                 &example(ex),
@@ -124,7 +90,7 @@ fn readme_first_command_all_sites_parse_in_bird() {
         }
         // Rendering again never overwrites a secrets file the operator filled in.
         std::fs::write(&stub, "password \"filled-in\";\n").unwrap();
-        let out = tern(
+        let out = tern_env(
             &[
                 "render",
                 &example(ex),
@@ -145,7 +111,7 @@ fn readme_first_command_all_sites_parse_in_bird() {
 
 #[test]
 fn one_site_to_stdout_and_to_a_file() {
-    let out = tern(&["render", &example("anycast"), "--site", "lux"], &[]);
+    let out = tern_env(&["render", &example("anycast"), "--site", "lux"], &[]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("protocol bgp buyvm6 {"), "{text}");
@@ -165,9 +131,9 @@ fn one_site_to_stdout_and_to_a_file() {
     // Not the other sites' unicast prefixes.
     assert!(!text.contains("2001:db8:a1::/48"), "{text}");
 
-    let d = TempDir::new();
+    let d = TempDir::new("cli-render");
     let f = d.0.join("lux.conf");
-    let out = tern(
+    let out = tern_env(
         &[
             "render",
             &example("anycast"),
@@ -189,7 +155,7 @@ fn one_site_to_stdout_and_to_a_file() {
 
 #[test]
 fn refuses_unknown_sites_and_networks_with_errors() {
-    let out = tern(&["render", &example("anycast"), "--site", "xyz"], &[]);
+    let out = tern_env(&["render", &example("anycast"), "--site", "xyz"], &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -197,7 +163,7 @@ fn refuses_unknown_sites_and_networks_with_errors() {
         "{err}"
     );
 
-    let d = TempDir::new();
+    let d = TempDir::new("cli-render");
     let f = d.0.join("tern.toml");
     std::fs::write(
         &f,
@@ -205,7 +171,7 @@ fn refuses_unknown_sites_and_networks_with_errors() {
     )
     .unwrap();
     let out_dir = d.0.join("out");
-    let out = tern(
+    let out = tern_env(
         &[
             "render",
             f.to_str().unwrap(),
@@ -224,6 +190,6 @@ fn refuses_unknown_sites_and_networks_with_errors() {
     assert!(!out_dir.exists());
 
     // --site or --all is required (clap usage error, exit 2).
-    let out = tern(&["render", &example("anycast")], &[]);
+    let out = tern_env(&["render", &example("anycast")], &[]);
     assert_eq!(out.status.code(), Some(2));
 }
