@@ -4,13 +4,11 @@
 //! RFC 8203 message, exit 0. A refused configuration exits 2 with the reason.
 #![allow(clippy::unwrap_used)]
 
-mod cli_run_support;
-
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use cli_run_support::*;
+use tern_testkit::*;
 
 const P4: &str = "192.0.2.0/24";
 const P6: &str = "2001:db8:1::/48";
