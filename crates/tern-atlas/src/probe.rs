@@ -190,7 +190,12 @@ impl Skipped {
     pub(crate) fn count_reason(&mut self, index: usize, reason: String) {
         self.count += 1;
         if self.first.len() < crate::read::MAX_REASONS {
-            self.first.push((index, 0, reason));
+            self.first.push(crate::read::SkipReason {
+                index,
+                line: 0,
+                offset: 0,
+                reason,
+            });
         }
     }
 }

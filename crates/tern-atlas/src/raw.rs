@@ -13,6 +13,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use crate::dns;
+use crate::error::RecordError;
 use crate::record::{
     Body, Dns, DnsResponse, Hop, Http, HttpResult, Ping, Proto, Record, Reply, Traceroute,
 };
@@ -236,14 +237,15 @@ struct RawResultSetEntry<'a> {
 }
 
 /// Parses one result object (already isolated by the reader) into a [`Record`].
-pub(crate) fn parse_record(json: &str, index: usize) -> Result<Record, String> {
-    let raw: RawRecord<'_> = serde_json::from_str(json).map_err(|e| e.to_string())?;
+pub(crate) fn parse_record(json: &[u8], index: usize) -> Result<Record, RecordError> {
+    let raw: RawRecord<'_> =
+        serde_json::from_slice(json).map_err(|e| RecordError::json(&e, json))?;
     convert(raw, index)
 }
 
 /// Converts a record parsed by serde; errors are why the record is skipped.
-pub(crate) fn convert(raw: RawRecord<'_>, index: usize) -> Result<Record, String> {
-    let prb_id = raw.prb_id.ok_or("no prb_id")?;
+pub(crate) fn convert(raw: RawRecord<'_>, index: usize) -> Result<Record, RecordError> {
+    let prb_id = raw.prb_id.ok_or(RecordError::Missing("prb_id"))?;
     let kind = match (&raw.kind, &raw.msm_name) {
         (Some(k), _) => k.to_ascii_lowercase(),
         (None, Some(n)) => match n.as_ref() {
@@ -252,7 +254,7 @@ pub(crate) fn convert(raw: RawRecord<'_>, index: usize) -> Result<Record, String
             "Tdig" => "dns".into(),
             other => other.to_ascii_lowercase(),
         },
-        (None, None) => return Err("no type".into()),
+        (None, None) => return Err(RecordError::Missing("type")),
     };
     let mut raw = raw;
     let result = raw.result.take();
@@ -287,18 +289,26 @@ fn error_text(v: Option<&RawValue>) -> Option<String> {
     })
 }
 
-fn items<'a>(result: Option<RawResult<'a>>, what: &str) -> Result<Vec<RawItem<'a>>, String> {
+fn items<'a>(
+    result: Option<RawResult<'a>>,
+    kind: &'static str,
+) -> Result<Vec<RawItem<'a>>, RecordError> {
     match result {
         None => Ok(Vec::new()),
         Some(RawResult::Items(v)) => Ok(v),
-        Some(RawResult::Object(_)) => {
-            Err(format!("{what}: `result` is an object, expected a list"))
-        }
-        Some(RawResult::Text) => Err(format!("{what}: legacy text result (fw 1) not supported")),
+        Some(RawResult::Object(_)) => Err(RecordError::ResultShape {
+            kind,
+            found: "an object",
+            expected: "a list",
+        }),
+        Some(RawResult::Text) => Err(RecordError::LegacyText(kind)),
     }
 }
 
-fn traceroute(raw: &RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Traceroute, String> {
+fn traceroute(
+    raw: &RawRecord<'_>,
+    result: Option<RawResult<'_>>,
+) -> Result<Traceroute, RecordError> {
     let proto = match raw.proto.as_deref().map(str::to_ascii_uppercase).as_deref() {
         Some("ICMP") => Some(Proto::Icmp),
         Some("UDP") => Some(Proto::Udp),
@@ -321,7 +331,7 @@ fn traceroute(raw: &RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Trac
     })
 }
 
-fn ping(raw: &RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Ping, String> {
+fn ping(raw: &RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Ping, RecordError> {
     let valid = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0);
     // Built-in measurements lacked per-packet RTTs for a while; `result` may be absent.
     let rtts: Vec<f64> = items(result, "ping")?
@@ -370,7 +380,7 @@ fn dns_response(
     resp
 }
 
-fn dns_body(raw: &mut RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Dns, String> {
+fn dns_body(raw: &mut RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Dns, RecordError> {
     let mut d = Dns {
         responses: Vec::new(),
         error: error_text(raw.error),
@@ -378,7 +388,20 @@ fn dns_body(raw: &mut RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Dn
     match result {
         None => {}
         Some(RawResult::Object(r)) => d.responses.push(dns_response(r, raw.dst_addr, None)),
-        Some(_) => return Err("dns: `result` is not an object".into()),
+        Some(RawResult::Items(_)) => {
+            return Err(RecordError::ResultShape {
+                kind: "dns",
+                found: "a list",
+                expected: "an object",
+            });
+        }
+        Some(RawResult::Text) => {
+            return Err(RecordError::ResultShape {
+                kind: "dns",
+                found: "a string",
+                expected: "an object",
+            });
+        }
     }
     for e in raw.resultset.take().unwrap_or_default() {
         let error = error_text(e.error);
@@ -394,7 +417,7 @@ fn dns_body(raw: &mut RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Dn
     Ok(d)
 }
 
-fn http(result: Option<RawResult<'_>>) -> Result<Http, String> {
+fn http(result: Option<RawResult<'_>>) -> Result<Http, RecordError> {
     Ok(Http {
         results: items(result, "http")?
             .into_iter()

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use tern_atlas::{Analysis, ProbeSet, SiteHints, analyse, read_probes, read_results, report};
+use tern_atlas::{Analyser, Analysis, ProbeSet, RecordReader, SiteHints, read_probes, report};
 
 use crate::exit::Exit;
 
@@ -25,6 +25,8 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Command {
     /// Catchment and latency of one run (one or more result files of the same moment).
+    /// `report` is the same (the name ripe-atlas-tools users know).
+    #[command(alias = "report")]
     Analyse(AnalyseArgs),
     /// Compare two runs probe by probe: site transitions, latency change, probes that got worse.
     Diff(DiffArgs),
@@ -39,8 +41,9 @@ struct Common {
     /// Repeatable; later files win.
     #[arg(long = "probes", value_name = "FILE")]
     probes: Vec<PathBuf>,
-    /// Site hints (JSON or TOML): site ids, coordinates, unicast prefixes, router addresses and
-    /// the names the sites give in CHAOS/NSID answers.
+    /// What the sites are: your tern.toml (sites, their unicast prefixes and upstream routers
+    /// come from the model), or a hints file (JSON or TOML `[[sites]]`: ids, coordinates,
+    /// prefixes, router addresses, the names the sites give in CHAOS/NSID answers).
     #[arg(long, value_name = "FILE")]
     hints: Option<PathBuf>,
     /// Print JSON instead of tables.
@@ -98,29 +101,49 @@ fn load_context(c: &Common) -> anyhow::Result<(ProbeSet, Option<SiteHints>)> {
         probes.merge(set);
     }
     let hints = c.hints.as_deref().map(SiteHints::load).transpose()?;
+    for n in hints.iter().flat_map(|h| &h.notes) {
+        eprintln!("warning: {n}");
+    }
     Ok((probes, hints))
 }
 
+/// Streams the files through one analysis (memory independent of the files' sizes), warning
+/// about what was skipped.
 fn analyse_files(
     files: &[&Path],
     probes: &ProbeSet,
     hints: Option<&SiteHints>,
 ) -> anyhow::Result<Analysis> {
-    let mut runs = Vec::new();
+    let mut analyser = Analyser::new(probes, hints);
     for f in files {
-        let r = read_results(f)?;
-        if r.skipped.count > 0 {
+        let input = analyser.read(RecordReader::open(f)?)?;
+        let sk = &input.skipped;
+        if sk.count > 0 {
             eprintln!(
-                "warning: {}: {} broken records skipped",
-                r.origin, r.skipped.count
+                "warning: {}: {} broken record(s) skipped, {} read",
+                input.origin, sk.count, input.records
             );
-            for (i, line, why) in &r.skipped.first {
-                eprintln!("  record #{i} (line {line}): {why}");
+            for r in &sk.first {
+                eprintln!(
+                    "  record #{} (line {}, byte {}): {}",
+                    r.index, r.line, r.offset, r.reason
+                );
             }
         }
-        runs.push(r);
+        if sk.stray > 0 {
+            eprintln!(
+                "warning: {}: stray bytes between records in {} place(s) (no record lost)",
+                input.origin, sk.stray
+            );
+        }
+        if input.unclosed_array {
+            eprintln!(
+                "warning: {}: the JSON array has no closing `]`: the file may be cut off",
+                input.origin
+            );
+        }
     }
-    Ok(analyse(&runs, probes, hints))
+    Ok(analyser.finish())
 }
 
 fn write_html(path: &Path, html: &str) -> anyhow::Result<()> {
