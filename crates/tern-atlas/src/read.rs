@@ -12,7 +12,7 @@
 //! ([`Results::unclosed_array`]). Only content that is not JSON at all is an [`AtlasError`].
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use serde::Serialize;
@@ -102,18 +102,31 @@ pub struct Results {
     pub unclosed_array: bool,
 }
 
-/// Opens a file for streaming, decompressing bzip2 when the content starts with `BZh`.
+/// Opens a file for streaming, decompressing bzip2 when the content starts with `BZh`. Plain
+/// files are read unbuffered: [`RecordReader`] has its own buffer.
 pub fn open(path: &Path) -> Result<Box<dyn Read>, AtlasError> {
     let io = |source| AtlasError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let mut file = BufReader::with_capacity(CHUNK, File::open(path).map_err(io)?);
-    let bz = file.fill_buf().map_err(io)?.starts_with(b"BZh");
-    Ok(if bz {
-        Box::new(bzip2::read::MultiBzDecoder::new(file))
+    let mut file = File::open(path).map_err(io)?;
+    let mut head = [0u8; 3];
+    let mut n = 0;
+    while n < head.len() {
+        match file.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    let src = std::io::Cursor::new(head[..n].to_vec()).chain(file);
+    Ok(if head[..n] == *b"BZh" {
+        Box::new(bzip2::read::MultiBzDecoder::new(BufReader::with_capacity(
+            CHUNK, src,
+        )))
     } else {
-        Box::new(file)
+        Box::new(src)
     })
 }
 
@@ -428,7 +441,40 @@ impl<R: Read> RecordReader<R> {
 
     /// Reads the record at `start` (a `{`). `Some(record)`, or `None` after counting it as
     /// skipped and switching to resynchronisation.
+    ///
+    /// Fast path: serde_json reads the record straight from the buffer and says where it
+    /// ended; "needs more bytes" refills and reads again. Anything else (damage, a value of
+    /// the wrong type, a record larger than the buffer allows) takes [`Self::record_slow`],
+    /// which isolates the record with the scanner first.
     fn record(&mut self) -> Result<Option<Record>, AtlasError> {
+        loop {
+            let bytes = &self.buf[self.start..self.end];
+            let mut it =
+                serde_json::Deserializer::from_slice(bytes).into_iter::<raw::RawRecord<'_>>();
+            let outcome = match it.next() {
+                Some(Ok(r)) => Some((raw::convert(r, self.index), it.byte_offset())),
+                Some(Err(e)) if e.is_eof() && bytes.len() <= MAX_RECORD_BYTES => None,
+                _ => return self.record_slow(),
+            };
+            match outcome {
+                Some((Ok(r), used)) => {
+                    self.counted = false;
+                    self.index += 1;
+                    self.consume(used);
+                    return Ok(Some(r));
+                }
+                Some((Err(_), _)) => return self.record_slow(),
+                None => {
+                    if !self.fill()? {
+                        return self.record_slow();
+                    }
+                }
+            }
+        }
+    }
+
+    /// The careful path of [`Self::record`].
+    fn record_slow(&mut self) -> Result<Option<Record>, AtlasError> {
         match self.value_end()? {
             Ok(e) => match raw::parse_record(&self.buf[self.start..e], self.index) {
                 Ok(r) => {

@@ -169,3 +169,50 @@ fn streaming_holds_one_buffer_whatever_the_size() {
         a.probes[0].results
     );
 }
+
+/// Hands out bytes in reads of at most `step` bytes.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.min(out.len()).min(self.data.len());
+        out[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// Where the reads end changes nothing, also around damage (the fuzz target atlas_stream
+/// checks the same on any bytes).
+#[test]
+fn read_boundaries_change_nothing() {
+    let text = first(3);
+    for (pos, with) in [
+        (0, b'['),
+        (40, b'"'),
+        (500, b'}'),
+        (2000, b'{'),
+        (text.len() - 1, b' '),
+    ] {
+        let mut damaged = text.as_bytes().to_vec();
+        damaged[pos] = with;
+        let whole = parse_results(&String::from_utf8_lossy(&damaged), "w").unwrap();
+        for step in [1, 2, 3, 7, 64, 1000] {
+            let r = RecordReader::new(
+                Trickle {
+                    data: &damaged,
+                    step,
+                },
+                "w",
+            )
+            .collect_results()
+            .unwrap();
+            assert_eq!(r.records, whole.records, "byte {pos}, reads of {step}");
+            assert_eq!(r.skipped, whole.skipped, "byte {pos}, reads of {step}");
+            assert_eq!(r.unclosed_array, whole.unclosed_array);
+        }
+    }
+}
