@@ -320,6 +320,37 @@ impl<'a> Analyser<'a> {
         }
     }
 
+    /// Adds an analysis of inputs read after this one's (e.g. by another thread): the result
+    /// is the same as reading those inputs here, in order.
+    pub fn merge(&mut self, later: Analyser<'_>) {
+        for (prb, acc) in later.per_probe {
+            match self.per_probe.entry(prb) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(acc);
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => {
+                    let mine = o.get_mut();
+                    mine.results += acc.results;
+                    mine.votes.merge(acc.votes);
+                    mine.min_rtt = match (mine.min_rtt, acc.min_rtt) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    if let Some(f) = acc.traceroute {
+                        if mine
+                            .traceroute
+                            .as_ref()
+                            .is_none_or(|t| f.timestamp >= t.timestamp)
+                        {
+                            mine.traceroute = Some(f);
+                        }
+                    }
+                }
+            }
+        }
+        self.inputs.extend(later.inputs);
+    }
+
     /// Records one input's counts.
     pub fn add_input(&mut self, summary: InputSummary) {
         self.inputs.push(summary);

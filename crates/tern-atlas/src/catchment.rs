@@ -329,6 +329,24 @@ impl Votes {
         self.scratch = obs;
     }
 
+    /// Adds the votes of records read after these (another part of the same run, in input
+    /// order): the same result as adding those records here one by one.
+    pub fn merge(&mut self, later: Votes) {
+        let Some(e) = later.best else { return };
+        match self.best {
+            Some(b) if e > b => {}
+            Some(b) if e == b => {
+                for (site, (n, detail)) in later.sites {
+                    self.sites.entry(site).or_insert((0, detail)).0 += n;
+                }
+            }
+            _ => {
+                self.best = later.best;
+                self.sites = later.sites;
+            }
+        }
+    }
+
     /// The catchment these votes give: majority; ties go to the alphabetically first site so
     /// the result is deterministic.
     pub fn catchment(&self) -> Catchment {

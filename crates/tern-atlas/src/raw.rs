@@ -37,7 +37,67 @@ impl StrOrNum<'_> {
 
 fn lenient_ip<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IpAddr>, D::Error> {
     let s: Option<Cow<'de, str>> = Option::deserialize(d)?;
-    Ok(s.and_then(|s| s.trim().parse().ok()))
+    Ok(s.and_then(|s| {
+        let s = s.trim();
+        dotted_quad(s.as_bytes()).or_else(|| s.parse().ok())
+    }))
+}
+
+/// A plain dotted-quad IPv4 address (`192.0.2.1`), the common case in traceroutes, read
+/// without the general parser; anything else (IPv6, leading zeros, junk) is `None` and goes to
+/// `IpAddr::from_str`, which decides as before.
+fn dotted_quad(b: &[u8]) -> Option<IpAddr> {
+    let mut octets = [0u8; 4];
+    let mut parts = b.split(|&c| c == b'.');
+    for o in &mut octets {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 3 || (p.len() > 1 && p[0] == b'0') {
+            return None;
+        }
+        let mut v: u16 = 0;
+        for &c in p {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + u16::from(c - b'0');
+        }
+        *o = u8::try_from(v).ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(IpAddr::from(octets))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotted_quads_agree_with_std() {
+        for s in [
+            "192.0.2.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "a.b.c.d",
+            "",
+            "1.2.3.4 ",
+            "2001:db8::1",
+            "::ffff:1.2.3.4",
+            "1.2.3.04",
+        ] {
+            let std: Option<IpAddr> = s.parse().ok();
+            match dotted_quad(s.as_bytes()) {
+                Some(a) => assert_eq!(Some(a), std, "{s}"),
+                None => assert!(std.is_none() || s.contains(':'), "{s}"),
+            }
+        }
+    }
 }
 
 /// Top-level fields common to all result types.

@@ -216,3 +216,26 @@ fn read_boundaries_change_nothing() {
         }
     }
 }
+
+/// Partial analyses (one per thread in `tern atlas analyse`) merged in input order equal one
+/// analysis reading the inputs one after the other, also for probes seen in several inputs.
+#[test]
+fn merged_partial_analyses_equal_one_pass() {
+    let inputs = [FIXTURE.to_string(), first(10), first(3)];
+    let probes = ProbeSet::default();
+    let mut one = Analyser::new(&probes, None);
+    for (i, t) in inputs.iter().enumerate() {
+        one.read(RecordReader::new(t.as_bytes(), &i.to_string()))
+            .unwrap();
+    }
+    let mut merged = Analyser::new(&probes, None);
+    for (i, t) in inputs.iter().enumerate() {
+        let mut part = Analyser::new(&probes, None);
+        part.read(RecordReader::new(t.as_bytes(), &i.to_string()))
+            .unwrap();
+        merged.merge(part);
+    }
+    let (one, merged) = (one.finish(), merged.finish());
+    assert_eq!(one, merged);
+    assert!(one.probes.iter().any(|p| p.results == 3));
+}

@@ -108,42 +108,76 @@ fn load_context(c: &Common) -> anyhow::Result<(ProbeSet, Option<SiteHints>)> {
 }
 
 /// Streams the files through one analysis (memory independent of the files' sizes), warning
-/// about what was skipped.
+/// about what was skipped. Several files are read on parallel threads (as many as there are
+/// cores), each into its own partial analysis, merged in file order: the result is the same as
+/// reading them one after the other.
 fn analyse_files(
     files: &[&Path],
     probes: &ProbeSet,
     hints: Option<&SiteHints>,
 ) -> anyhow::Result<Analysis> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, files.len().max(1));
+    let per = files.len().div_ceil(threads).max(1);
+    let parts: Vec<anyhow::Result<Analyser<'_>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(per)
+            .map(|chunk| {
+                scope.spawn(move || -> anyhow::Result<Analyser<'_>> {
+                    let mut a = Analyser::new(probes, hints);
+                    for f in chunk {
+                        a.read(RecordReader::open(f)?)?;
+                    }
+                    Ok(a)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a reader thread panicked")))
+            })
+            .collect()
+    });
     let mut analyser = Analyser::new(probes, hints);
-    for f in files {
-        let input = analyser.read(RecordReader::open(f)?)?;
-        let sk = &input.skipped;
-        if sk.count > 0 {
+    for part in parts {
+        analyser.merge(part?);
+    }
+    let analysis = analyser.finish();
+    for input in &analysis.inputs {
+        warn_input(input);
+    }
+    Ok(analysis)
+}
+
+fn warn_input(input: &tern_atlas::analysis::InputSummary) {
+    let sk = &input.skipped;
+    if sk.count > 0 {
+        eprintln!(
+            "warning: {}: {} broken record(s) skipped, {} read",
+            input.origin, sk.count, input.records
+        );
+        for r in &sk.first {
             eprintln!(
-                "warning: {}: {} broken record(s) skipped, {} read",
-                input.origin, sk.count, input.records
-            );
-            for r in &sk.first {
-                eprintln!(
-                    "  record #{} (line {}, byte {}): {}",
-                    r.index, r.line, r.offset, r.reason
-                );
-            }
-        }
-        if sk.stray > 0 {
-            eprintln!(
-                "warning: {}: stray bytes between records in {} place(s) (no record lost)",
-                input.origin, sk.stray
-            );
-        }
-        if input.unclosed_array {
-            eprintln!(
-                "warning: {}: the JSON array has no closing `]`: the file may be cut off",
-                input.origin
+                "  record #{} (line {}, byte {}): {}",
+                r.index, r.line, r.offset, r.reason
             );
         }
     }
-    Ok(analyser.finish())
+    if sk.stray > 0 {
+        eprintln!(
+            "warning: {}: stray bytes between records in {} place(s) (no record lost)",
+            input.origin, sk.stray
+        );
+    }
+    if input.unclosed_array {
+        eprintln!(
+            "warning: {}: the JSON array has no closing `]`: the file may be cut off",
+            input.origin
+        );
+    }
 }
 
 fn write_html(path: &Path, html: &str) -> anyhow::Result<()> {
