@@ -180,6 +180,18 @@ fn warn_input(input: &tern_atlas::analysis::InputSummary) {
     }
 }
 
+/// Pretty JSON written straight to stdout (no copy of the whole document in memory).
+fn print_json(
+    write: impl FnOnce(&mut dyn std::io::Write) -> serde_json::Result<()>,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    write(&mut out)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
 fn write_html(path: &Path, html: &str) -> anyhow::Result<()> {
     std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))
 }
@@ -189,7 +201,7 @@ fn run_analyse(a: AnalyseArgs) -> anyhow::Result<Exit> {
     let files: Vec<&Path> = a.files.iter().map(PathBuf::as_path).collect();
     let analysis = analyse_files(&files, &probes, hints.as_ref())?;
     if a.common.json {
-        println!("{}", serde_json::to_string_pretty(&analysis)?);
+        print_json(|w| serde_json::to_writer_pretty(w, &analysis))?;
     } else {
         print!("{}", report::text::analysis(&analysis, a.common.limit));
     }
@@ -205,7 +217,7 @@ fn run_diff(d: DiffArgs) -> anyhow::Result<Exit> {
     let after = analyse_files(&[&d.after], &probes, hints.as_ref())?;
     let diff = tern_atlas::diff::diff(&before, &after);
     if d.common.json {
-        println!("{}", serde_json::to_string_pretty(&diff)?);
+        print_json(|w| serde_json::to_writer_pretty(w, &diff))?;
     } else {
         print!("{}", report::text::diff(&diff, d.common.limit));
     }
