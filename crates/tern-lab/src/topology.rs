@@ -287,7 +287,15 @@ impl Topology {
 
 /// Designs the lab for `net` (which must have validated without errors).
 pub fn design(net: &Network, lab: &RawLab, providers: &Providers) -> Result<Topology, LabError> {
-    let mut b = Builder::default();
+    // IPv4 in the lab only when the network has an IPv4 session somewhere: an IPv6-only
+    // network (an ASN and a /44) gets no IPv4 address, session or probe at all.
+    let mut b = Builder {
+        v4: net
+            .sites
+            .iter()
+            .any(|s| s.upstreams.iter().any(|u| u.afi() == Afi::Ipv4)),
+        ..Builder::default()
+    };
     let base = lab.base_delay_ms.unwrap_or(DEFAULT_BASE_DELAY_MS);
     if !(0.0..=1000.0).contains(&base) {
         return Err(LabError::Design(format!(
@@ -342,7 +350,8 @@ pub fn design(net: &Network, lab: &RawLab, providers: &Providers) -> Result<Topo
 
     // Provider routers, one per (site, provider).
     let mut provider_asn: BTreeMap<String, u32> = BTreeMap::new();
-    let mut site_provider: Vec<(usize, usize)> = Vec::new(); // (site node, provider node)
+    // (site node, provider node, an IPv4 session between them)
+    let mut site_provider: Vec<(usize, usize, bool)> = Vec::new();
     for (si, s) in net.sites.iter().enumerate() {
         for u in &s.upstreams {
             sites[si].upstreams.push(u.name.clone());
@@ -360,7 +369,11 @@ pub fn design(net: &Network, lab: &RawLab, providers: &Providers) -> Result<Topo
                     next
                 });
             let name = format!("{key}-{}", s.id);
-            if b.find(&name).is_some() {
+            let v4 = u.afi() == Afi::Ipv4;
+            if let Some(p) = b.find(&name) {
+                for sp in site_provider.iter_mut().filter(|sp| sp.1 == p) {
+                    sp.2 |= v4;
+                }
                 continue;
             }
             let site_node = sites[si].node;
@@ -381,7 +394,7 @@ pub fn design(net: &Network, lab: &RawLab, providers: &Providers) -> Result<Topo
                 addrs4: Vec::new(),
                 prefix4: None,
             });
-            site_provider.push((site_node, p));
+            site_provider.push((site_node, p, v4));
         }
         if !s.upstreams.iter().any(|u| u.afi() == Afi::Ipv6) {
             return Err(LabError::Design(format!(
@@ -482,7 +495,7 @@ pub fn design(net: &Network, lab: &RawLab, providers: &Providers) -> Result<Topo
                 48,
             )
             .map_err(|e| LabError::Design(e.to_string()))?;
-            let prefix4 = (n_eye <= 32)
+            let prefix4 = (b.v4 && n_eye <= 32)
                 .then(|| {
                     Prefix::new(
                         IpAddr::V4(Ipv4Addr::new(203, 0, 113, ((n_eye - 1) * 8) as u8)),
@@ -536,11 +549,12 @@ pub fn design(net: &Network, lab: &RawLab, providers: &Providers) -> Result<Topo
     }
 
     // Links.
-    for (s, p) in &site_provider {
-        b.link(*s, *p, LinkKind::Transit, base);
+    // A site and its provider router have an IPv4 session only when tern.toml has one.
+    for (s, p, v4) in &site_provider {
+        b.link_with(*s, *p, LinkKind::Transit, base, *v4);
     }
     let region_pos = |r: Region| regions.iter().position(|x| *x == r).unwrap_or(0);
-    for (_, p) in &site_provider {
+    for (_, p, _) in &site_provider {
         let rp = region_pos(b.nodes[*p].region);
         for pops in &carriers {
             b.link(*p, pops[rp], LinkKind::Transit, base);
@@ -704,10 +718,17 @@ impl Builder {
     }
 
     fn link(&mut self, a: usize, b: usize, kind: LinkKind, base: f64) {
+        self.link_with(a, b, kind, base, true);
+    }
+
+    /// A link; with an IPv4 network too when `v4` and the lab runs IPv4.
+    fn link_with(&mut self, a: usize, b: usize, kind: LinkKind, base: f64, v4: bool) {
         let k = self.links.len() as u16 + 1;
         let (a_if, b_if) = (self.ifname(a, b), self.ifname(b, a));
         let delay_ms = self.delay(a, b, base);
-        let (a4, b4) = if self.nets4 < 128 {
+        let (a4, b4) = if !v4 || !self.v4 {
+            (None, None)
+        } else if self.nets4 < 128 {
             let x = self.nets4 * 2;
             self.nets4 += 1;
             (

@@ -97,10 +97,11 @@ impl Lab {
                 let s = |k: &str| r[k].as_str().map(str::to_owned);
                 let site = s("site");
                 let site4 = r["dns4"]["txt"][0].as_str().map(str::to_owned);
+                // An IPv6-only lab has no IPv4 query (dns4 is null).
                 agree &= s("dns_site") == site
                     && s("http_site") == site
                     && s("trace_site") == site
-                    && site4 == site;
+                    && (r["dns4"].is_null() || site4 == site);
                 m.insert(s("probe").unwrap(), (s("region").unwrap(), site));
             }
             if agree {
@@ -456,6 +457,144 @@ fn bird_stand_in_still_works() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    lab.ok(&["lab", "down"]);
+    lab.assert_gone();
+}
+
+/// What an IPv6-only lab must show: no IPv4 session anywhere in `status`, no IPv4 result in
+/// the RIPE Atlas files, which-site by DNS (dig) and HTTP (curl) and a traceroute that reaches
+/// the target, all over IPv6.
+fn assert_ipv6_only(lab: &Lab, target: &str, probe: &str, site: &str) {
+    let status = lab.ok(&["lab", "status"]);
+    assert!(
+        !status.contains("_4="),
+        "IPv4 sessions in an IPv6-only lab:\n{status}"
+    );
+    let ns = format!("tern-{}-{probe}", lab.tag);
+    let dig = Command::new("ip")
+        .args(["netns", "exec", &ns, "dig", &format!("@{target}")])
+        .args([
+            "-c",
+            "CH",
+            "-t",
+            "TXT",
+            "id.server",
+            "+short",
+            "+time=2",
+            "+tries=2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&dig.stdout).trim(),
+        format!("\"{site}\""),
+        "{dig:?}"
+    );
+    let curl = Command::new("ip")
+        .args(["netns", "exec", &ns, "curl", "-sg", "--max-time", "3"])
+        .arg(format!("http://[{target}]/cdn-cgi/trace"))
+        .output()
+        .unwrap();
+    let body = String::from_utf8_lossy(&curl.stdout);
+    assert!(body.contains(&format!("site={site}")), "{curl:?}");
+    let out = lab.dir.join("atlas");
+    lab.ok(&["lab", "measure", "--out", out.to_str().unwrap()]);
+    for f in ["ping.json", "traceroute.json", "dns.json", "http.json"] {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join(f)).unwrap()).unwrap();
+        let rs = v.as_array().unwrap();
+        assert!(!rs.is_empty(), "{f} is empty");
+        for r in rs {
+            assert_eq!(r["af"], 6, "{f}: {r}");
+        }
+        if f == "traceroute.json" {
+            assert!(
+                rs.iter().all(|r| r["destination_ip_responded"] == true),
+                "{v}"
+            );
+        }
+    }
+    let probes: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("probes.json")).unwrap()).unwrap();
+    for p in probes["objects"].as_array().unwrap() {
+        assert!(p["address_v4"].is_null(), "{p}");
+    }
+}
+
+/// Probe → (region, site).
+type Catchment = BTreeMap<String, (String, Option<String>)>;
+
+/// Waits until `ok` holds for the catchment (60 s at most).
+fn wait_catchment(lab: &Lab, what: &str, ok: &dyn Fn(&Catchment) -> bool) -> Catchment {
+    let t = Instant::now();
+    loop {
+        let c = lab.catchment();
+        if ok(&c) {
+            return c;
+        }
+        assert!(t.elapsed() < Duration::from_secs(60), "{what}: {c:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn minimal_example_ipv6_only_up_measure_fail_heal() {
+    need_root!();
+    let lab = Lab::new("mi");
+    let cfg = example("minimal/tern.toml");
+    lab.ok(&["lab", "up", cfg.to_str().unwrap(), "--timeout", "30"]);
+    let c = lab.catchment();
+    assert_eq!(c.len(), 2, "{c:?}");
+    assert!(
+        c.values().all(|(_, s)| s.as_deref() == Some("ams")),
+        "{c:?}"
+    );
+    assert_ipv6_only(&lab, "2001:db8:b0::1", "probe-eu-1", "ams");
+    // The only site fails: nobody reaches anything; heal brings it back.
+    lab.ok(&["lab", "fail", "ams"]);
+    wait_catchment(&lab, "ams still reached", &|c| {
+        c.values().all(|(_, s)| s.is_none())
+    });
+    lab.ok(&["lab", "heal", "ams"]);
+    wait_catchment(&lab, "ams not back", &|c| {
+        c.values().all(|(_, s)| s.as_deref() == Some("ams"))
+    });
+    lab.ok(&["lab", "down"]);
+    lab.assert_gone();
+}
+
+#[test]
+fn three_site_ipv6_only_network_up_measure_fail_heal() {
+    need_root!();
+    let lab = Lab::new("v6");
+    let cfg = example("ipv6-only/tern.toml");
+    lab.ok(&["lab", "up", cfg.to_str().unwrap(), "--timeout", "30"]);
+    let base = lab.catchment();
+    assert_eq!(base.len(), 4, "{base:?}");
+    for (p, (region, site)) in &base {
+        match region.as_str() {
+            "europe" => assert!(
+                matches!(site.as_deref(), Some("ams" | "lux")),
+                "{p}: {site:?}"
+            ),
+            "north-america" => assert_eq!(site.as_deref(), Some("nyc"), "{p}"),
+            r => panic!("no probes expected in {r}"),
+        }
+    }
+    assert_ipv6_only(&lab, "2001:db8:d0::1", "probe-na-1", "nyc");
+    // North America moves to Europe when nyc fails, and comes back when it heals.
+    lab.ok(&["lab", "fail", "nyc"]);
+    let failed = wait_catchment(&lab, "nyc kept probes", &|c| {
+        c.values()
+            .all(|(_, s)| s.as_deref().is_some_and(|s| s != "nyc"))
+    });
+    for (p, (region, site)) in &failed {
+        if region == "europe" {
+            assert_eq!(site, &base[p].1, "{p} moved though its site is up");
+        }
+    }
+    lab.ok(&["lab", "heal", "nyc"]);
+    wait_catchment(&lab, "not back to the start", &|c| c == &base);
     lab.ok(&["lab", "down"]);
     lab.assert_gone();
 }

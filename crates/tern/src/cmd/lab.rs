@@ -541,29 +541,25 @@ fn print_up(st: &LabState, took: Duration) {
 }
 
 fn print_measurement(m: &Measurement) {
+    // An IPv6-only lab has no IPv4 target: no IPv4 columns.
+    let v4 = m.target4.is_some();
     println!(
         "from every probe to {}{}:",
         m.target,
         m.target4.map(|t| format!(" and {t}")).unwrap_or_default()
     );
-    println!(
-        "{:<12} {:<10} {:<7} {:<7} {:<7} {:<7} {:>8} {:>8} {:>4} {:<7} {:>8}",
-        "probe",
-        "city",
-        "site",
-        "dns",
-        "http",
-        "trace",
-        "rtt ms",
-        "model",
-        "hops",
-        "v4 site",
-        "v4 rtt"
+    let mut head = format!(
+        "{:<12} {:<10} {:<7} {:<7} {:<7} {:<7} {:>8} {:>8} {:>4}",
+        "probe", "city", "site", "dns", "http", "trace", "rtt ms", "model", "hops"
     );
+    if v4 {
+        head.push_str(&format!(" {:<7} {:>8}", "v4 site", "v4 rtt"));
+    }
+    println!("{head}");
     let d = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
     for r in &m.results {
-        println!(
-            "{:<12} {:<10} {:<7} {:<7} {:<7} {:<7} {:>8} {:>8} {:>4} {:<7} {:>8}",
+        let mut line = format!(
+            "{:<12} {:<10} {:<7} {:<7} {:<7} {:<7} {:>8} {:>8} {:>4}",
             r.probe,
             r.city,
             d(&r.site),
@@ -578,13 +574,19 @@ fn print_measurement(m: &Measurement) {
                 .map(|x| format!("{x:.1}"))
                 .unwrap_or_else(|| "-".into()),
             r.hops.len(),
-            r.site4().unwrap_or("-"),
-            r.ping4
-                .as_ref()
-                .and_then(|p| p.min())
-                .map(|x| format!("{x:.3}"))
-                .unwrap_or_else(|| "-".into()),
         );
+        if v4 {
+            line.push_str(&format!(
+                " {:<7} {:>8}",
+                r.site4().unwrap_or("-"),
+                r.ping4
+                    .as_ref()
+                    .and_then(|p| p.min())
+                    .map(|x| format!("{x:.3}"))
+                    .unwrap_or_else(|| "-".into()),
+            ));
+        }
+        println!("{line}");
     }
     println!("per region:");
     for s in measure::summary(m) {
