@@ -63,6 +63,16 @@ pub enum LabError {
         /// How long.
         seconds: u64,
     },
+    /// A signal (SIGINT, SIGTERM) stopped the operation; what it had made is removed.
+    #[error("interrupted by {}: removed {namespaces} namespaces and stopped {processes} processes", crate::interrupt::name(*.signal))]
+    Interrupted {
+        /// The signal number.
+        signal: i32,
+        /// Namespaces removed.
+        namespaces: usize,
+        /// Processes stopped.
+        processes: usize,
+    },
     /// No such site, probe or lab.
     #[error("{0}")]
     NotFound(String),

@@ -317,7 +317,24 @@ fn catchment_failover_prepend_and_clean_down() {
     // 3. A prepend at ewr moves North America away from ewr and nothing else.
     let te = example("lab/tern-prepend.toml");
     let applied = lab.ok(&["lab", "apply", te.to_str().unwrap()]);
-    assert_eq!(applied.trim(), "reloaded: ewr", "only ewr's part changed");
+    let mut lines = applied.lines();
+    assert_eq!(
+        lines.next(),
+        Some("reloaded: ewr"),
+        "only ewr's part changed"
+    );
+    // The reload diff: what changed in tern.toml and what tern run did, per session.
+    let rest: Vec<&str> = lines.collect();
+    for want in [
+        "ewr: tern.toml: upstream vultr6: prepend 0x -> 3x",
+        "ewr: upstream vultr6: export attributes changed (UPDATEs, session kept)",
+        "ewr: upstream vultr4: export attributes changed (UPDATEs, session kept)",
+    ] {
+        assert!(
+            rest.iter().any(|l| l.trim() == want),
+            "{want:?} not in {rest:?}"
+        );
+    }
     // By reload: new attributes by UPDATE on the open sessions, no reset.
     let log =
         std::fs::read_to_string(lab.dir.join(&lab.tag).join("sites/ewr/tern-run.log")).unwrap();
