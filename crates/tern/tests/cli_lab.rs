@@ -569,6 +569,9 @@ fn minimal_example_ipv6_only_up_measure_fail_heal() {
     assert_ipv6_only(&lab, "2001:db8:b0::1", "probe-eu-1", "ams");
     // The only site fails: nobody reaches anything; heal brings it back.
     lab.ok(&["lab", "fail", "ams"]);
+    // Failing it again says so and changes nothing.
+    let again = lab.ok(&["lab", "fail", "ams"]);
+    assert!(again.contains("failed already"), "{again}");
     wait_catchment(&lab, "ams still reached", &|c| {
         c.values().all(|(_, s)| s.is_none())
     });
@@ -614,4 +617,195 @@ fn three_site_ipv6_only_network_up_measure_fail_heal() {
     wait_catchment(&lab, "not back to the start", &|c| c == &base);
     lab.ok(&["lab", "down"]);
     lab.assert_gone();
+}
+
+impl Lab {
+    /// Starts `tern ARGS --tag … --state-dir …` in the background, stdout and stderr piped.
+    fn spawn(&self, args: &[&str]) -> std::process::Child {
+        Command::new(TERN)
+            .args(args)
+            .arg("--tag")
+            .arg(&self.tag)
+            .arg("--state-dir")
+            .arg(&self.dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// The lab's state.json, if it exists and parses.
+    fn state(&self) -> Option<serde_json::Value> {
+        let text = std::fs::read_to_string(self.dir.join(&self.tag).join("state.json")).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+}
+
+/// Kills the child on drop (a failed assertion must not leave a `tern lab up` running).
+struct Running(Option<std::process::Child>);
+
+impl Running {
+    fn child(&mut self) -> &mut std::process::Child {
+        self.0.as_mut().unwrap()
+    }
+
+    /// Waits for the end and takes its output.
+    fn output(mut self) -> Output {
+        self.0.take().unwrap().wait_with_output().unwrap()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn send(pid: u32, signal: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success(), "kill -{signal} {pid}");
+}
+
+/// Waits (30 s at most) until the running `up`'s recorded state satisfies `ready`.
+fn wait_state(lab: &Lab, up: &mut Running, what: &str, ready: &dyn Fn(&serde_json::Value) -> bool) {
+    let t = Instant::now();
+    loop {
+        if lab.state().is_some_and(|s| ready(&s)) {
+            return;
+        }
+        assert!(
+            up.child().try_wait().unwrap().is_none(),
+            "up ended before {what}"
+        );
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "up never got to {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn count(s: &serde_json::Value, key: &str, kind: Option<&str>) -> usize {
+    s[key]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|p| kind.is_none_or(|k| p["kind"] == k))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// The exit of an interrupted run: 128 + signal, and stderr says what was removed.
+fn assert_interrupted(run: Running, signal: &str, code: i32) -> String {
+    let o = run.output();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(code), "{o:?}");
+    assert!(
+        err.contains(&format!("interrupted by {signal}: removed ")),
+        "{err}"
+    );
+    err
+}
+
+#[test]
+fn interrupted_up_removes_what_it_made() {
+    need_root!();
+    let cfg = example("lab/tern.toml");
+    type Ready = dyn Fn(&serde_json::Value) -> bool;
+    // Points of `up`: creating namespaces, starting BIRDs, starting tern run, waiting for BGP.
+    let points: [(&str, &str, i32, &Ready); 4] = [
+        ("namespaces", "INT", 130, &|s| {
+            count(s, "namespaces", None) >= 5
+        }),
+        ("birds", "TERM", 143, &|s| {
+            count(s, "processes", Some("bird")) >= 3
+        }),
+        ("tern run", "INT", 130, &|s| {
+            count(s, "processes", Some("tern-run")) >= 1
+        }),
+        ("convergence", "TERM", 143, &|s| {
+            count(s, "processes", Some("tern-run")) >= 3
+        }),
+    ];
+    for (i, (what, signal, code, ready)) in points.into_iter().enumerate() {
+        let lab = Lab::new(&format!("iu{i}"));
+        let mut up = Running(Some(lab.spawn(&["lab", "up", cfg.to_str().unwrap()])));
+        wait_state(&lab, &mut up, what, ready);
+        send(up.child().id(), signal);
+        let err = assert_interrupted(up, &format!("SIG{signal}"), code);
+        eprintln!("interrupted at {what}: {}", err.trim());
+        lab.assert_gone();
+    }
+}
+
+#[test]
+fn interrupted_demo_removes_the_lab() {
+    need_root!();
+    use std::io::BufRead as _;
+    for (i, (step, signal, code)) in [("== 2. measure", "INT", 130), ("== 4. heal", "TERM", 143)]
+        .into_iter()
+        .enumerate()
+    {
+        let lab = Lab::new(&format!("id{i}"));
+        let mut demo = Running(Some(lab.spawn(&["lab", "demo"])));
+        // Read all of stdout in a thread (a closed pipe would end the demo by SIGPIPE).
+        let out = demo.child().stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let seen = rx.iter().any(|l: String| l.starts_with(step));
+        assert!(seen, "the demo never printed {step:?}");
+        assert!(!lab.namespaces().is_empty(), "no lab at {step}");
+        send(demo.child().id(), signal);
+        let err = assert_interrupted(demo, &format!("SIG{signal}"), code);
+        assert!(err.contains("removed 24 namespaces"), "{err}");
+        lab.assert_gone();
+    }
+}
+
+#[test]
+fn killed_up_is_incomplete_and_down_is_idempotent() {
+    need_root!();
+    let lab = Lab::new("k9");
+    let cfg = example("lab/tern.toml");
+    let mut up = Running(Some(lab.spawn(&["lab", "up", cfg.to_str().unwrap()])));
+    wait_state(&lab, &mut up, "BIRDs", &|s| {
+        count(s, "processes", Some("bird")) >= 3
+    });
+    send(up.child().id(), "KILL");
+    let _ = up.child().wait();
+    // What kill -9 left is a lab that status names incomplete, in text.
+    let status = lab.ok(&["lab", "status"]);
+    assert!(
+        status.contains("incomplete") && status.contains("did not finish"),
+        "{status}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&lab.ok(&["lab", "status", "--json"])).unwrap();
+    assert_eq!(json["complete"], false);
+    let down = lab.ok(&["lab", "down"]);
+    assert!(down.starts_with("removed "), "{down}");
+    lab.assert_gone();
+    // Again, with the tag and without: nothing to remove, exit 0.
+    assert!(lab.ok(&["lab", "down"]).contains("nothing to remove"));
+    let o = Command::new(TERN)
+        .args(["lab", "down", "--state-dir"])
+        .arg(&lab.dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("nothing to remove"),
+        "{o:?}"
+    );
 }
