@@ -24,6 +24,7 @@ mod intent;
 pub mod lab;
 pub mod network;
 pub mod plan;
+pub mod policy;
 pub mod preflight;
 pub mod provider;
 pub mod raw;

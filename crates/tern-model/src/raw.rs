@@ -12,6 +12,9 @@ use serde::{Deserialize, Deserializer};
 use tern_types::Asn;
 use toml::Spanned;
 
+use crate::network::{CheckKind, FailureAction};
+use crate::policy::{Action, Level, Region};
+
 /// The whole file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -149,90 +152,6 @@ pub struct RawUpstream {
     pub hold_time: Option<Spanned<u16>>,
 }
 
-/// What an intent asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Action {
-    /// Do not announce to an AS (or to everyone in a region).
-    NoAnnounce,
-    /// Prepend our AS N times (to an AS, to everyone, optionally in a region).
-    Prepend,
-    /// Do not export beyond the provider.
-    NoExport,
-    /// Set the provider's local preference (optionally in a region).
-    LocalPref,
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Action::NoAnnounce => "no-announce",
-            Action::Prepend => "prepend",
-            Action::NoExport => "no-export",
-            Action::LocalPref => "local-pref",
-        })
-    }
-}
-
-/// A world region as providers scope their communities.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Region {
-    /// North America.
-    NorthAmerica,
-    /// South America.
-    SouthAmerica,
-    /// Europe.
-    Europe,
-    /// Asia and the Pacific.
-    Asia,
-    /// Oceania.
-    Oceania,
-    /// Africa.
-    Africa,
-    /// Middle East.
-    MiddleEast,
-}
-
-impl fmt::Display for Region {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Region::NorthAmerica => "north-america",
-            Region::SouthAmerica => "south-america",
-            Region::Europe => "europe",
-            Region::Asia => "asia",
-            Region::Oceania => "oceania",
-            Region::Africa => "africa",
-            Region::MiddleEast => "middle-east",
-        })
-    }
-}
-
-/// Local-preference levels in operator words; each provider maps them to its values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Level {
-    /// Last resort: below everything else.
-    Lowest,
-    /// Below peers (a backup path).
-    Low,
-    /// Equal to routes from peers.
-    Peer,
-    /// Above the provider's default for customers.
-    High,
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Level::Lowest => "lowest",
-            Level::Low => "low",
-            Level::Peer => "peer",
-            Level::High => "high",
-        })
-    }
-}
-
 /// One intent: `{ action = "no-announce", to = "AS6939" }`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -328,20 +247,6 @@ pub struct RawService {
     pub on_failure: Option<Spanned<RawOnFailure>>,
 }
 
-/// Kind of health check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CheckKind {
-    /// HTTP(S) GET, healthy on the expected status.
-    Http,
-    /// TCP connect.
-    Tcp,
-    /// DNS query, healthy on an answer.
-    Dns,
-    /// Run a command, healthy on exit 0.
-    Exec,
-}
-
 /// `[[service.check]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -364,16 +269,6 @@ pub struct RawCheck {
     pub rise: Option<Spanned<u32>>,
     /// Consecutive failures before unhealthy.
     pub fall: Option<Spanned<u32>>,
-}
-
-/// What to do when unhealthy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FailureAction {
-    /// Withdraw the prefixes.
-    Withdraw,
-    /// Keep announcing, less attractive.
-    Degrade,
 }
 
 /// `[service.on_failure]`.

@@ -7,8 +7,8 @@ use tern_types::Prefix;
 use toml::Spanned;
 
 use crate::diag::Severity;
-use crate::network::{Check, OnFailure, PlannedPrefix, Probe, Service};
-use crate::raw::{CheckKind, FailureAction, RawCheck, RawService};
+use crate::network::{Check, CheckKind, FailureAction, OnFailure, PlannedPrefix, Probe, Service};
+use crate::raw::{RawCheck, RawService};
 use crate::validate::Ctx;
 use crate::{
     DEFAULT_CHECK_INTERVAL, DEFAULT_CHECK_TIMEOUT, DEFAULT_DEGRADE_PREPEND, DEFAULT_FALL,

@@ -290,7 +290,7 @@ pub(crate) fn upstream(
         (None, Some(f)) => Some(Secret::File(base.join(f.get_ref()))),
         (None, None) => None,
     };
-    let export = crate::intent::compile(cx, rs, ru, &name, dict.as_ref());
+    let export = crate::intent::compile(cx, rs, ru, &name, remote_as, dict.as_ref());
     let (port, hold_time) = crate::edge::session_knobs(cx, ru);
     Some(Upstream {
         name,
