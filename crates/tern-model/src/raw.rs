@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer};
 use tern_types::Asn;
 use toml::Spanned;
 
+use crate::edge::DrainAction;
 use crate::network::{CheckKind, FailureAction};
 use crate::policy::{Action, Level, Region};
 
@@ -108,7 +109,7 @@ pub struct RawSite {
     #[serde(default, rename = "upstream")]
     pub upstreams: Vec<Spanned<RawUpstream>>,
     /// `[site.NAME.edge]`: settings of the site daemon (see [`crate::edge`]).
-    pub edge: Option<Spanned<crate::edge::RawEdge>>,
+    pub edge: Option<Spanned<RawEdge>>,
 }
 
 /// `[[site.NAME.upstream]]`: one BGP session.
@@ -160,7 +161,7 @@ pub struct RawIntent {
     pub action: Action,
     /// `"all"`, an AS (`"AS6939"`, `6939`) or a list of ASes.
     pub to: Option<OneOrMany>,
-    /// Prepend count (1–3 with provider communities; up to [`crate::MAX_PREPEND`] locally).
+    /// Prepend count (1–3 with provider communities; up to [`crate::defaults::MAX_PREPEND`] locally).
     pub times: Option<u8>,
     /// Only in this region.
     pub region: Option<Region>,
@@ -285,4 +286,33 @@ pub struct RawOnFailure {
     /// degrade: add these large communities.
     #[serde(default)]
     pub large_communities: Vec<Spanned<String>>,
+}
+
+/// `[site.NAME.edge]`, as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEdge {
+    /// Unix socket of `tern ctl` (default `/run/tern/NAME.sock`).
+    pub ctl_socket: Option<Spanned<String>>,
+    /// Drain file (default `/run/tern/NAME.drain`): when it exists the site is drained; lines
+    /// naming prefixes drain only those.
+    pub drain_file: Option<Spanned<String>>,
+    /// What a drain does: `withdraw` (default) or `prepend`.
+    pub drain: Option<Spanned<DrainAction>>,
+    /// Prepends of `drain = "prepend"`.
+    pub drain_prepend: Option<Spanned<u8>>,
+    /// Communities added while drained with `drain = "prepend"` (e.g. `65535:0`, RFC 8326).
+    #[serde(default)]
+    pub drain_communities: Vec<Spanned<String>>,
+    /// Large communities added while drained with `drain = "prepend"`.
+    #[serde(default)]
+    pub drain_large_communities: Vec<Spanned<String>>,
+    /// `ADDRESS:PORT`s of the CHAOS/NSID DNS responder (UDP and TCP).
+    #[serde(default)]
+    pub dns_listen: Vec<Spanned<String>>,
+    /// `ADDRESS:PORT`s of the HTTP `/cdn-cgi/trace` responder.
+    #[serde(default)]
+    pub http_listen: Vec<Spanned<String>>,
+    /// `ADDRESS:PORT` of the Prometheus `/metrics` endpoint (off when absent).
+    pub metrics_listen: Option<Spanned<String>>,
 }

@@ -9,13 +9,13 @@
 use tern_types::{Asn, Community};
 use toml::Spanned;
 
-use crate::MAX_PREPEND;
+use super::ctx::Ctx;
+use crate::defaults::MAX_PREPEND;
 use crate::diag::Severity;
 use crate::network::Export;
 use crate::policy::{Action, AppliedEffect, CommunityValue, Effect};
 use crate::provider::{Provider, Target};
 use crate::raw::{RawIntent, RawSite, RawUpstream};
-use crate::validate::Ctx;
 
 /// Compiles the site's and the upstream's intents and raw communities for one session.
 pub(crate) fn compile(
