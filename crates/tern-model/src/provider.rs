@@ -5,13 +5,12 @@
 //! own documentation (`verified`); [`crate::validate`] warns when an unverified entry is used and
 //! errors, listing what the provider supports, when an intent has no matching entry.
 
-use std::fmt;
 use std::net::IpAddr;
 
 use serde::Deserialize;
 use tern_types::{Asn, Community, LargeCommunity};
 
-use crate::raw::{Action, Level, Region};
+use crate::policy::{Action, CommunityValue, Effect, Level, Neighbors, Region};
 
 /// The dictionaries shipped with tern: (id, file text).
 const BUILTIN: &[(&str, &str)] = &[
@@ -36,6 +35,14 @@ pub enum ProviderError {
         id: String,
         /// What the TOML parser said.
         source: Box<toml::de::Error>,
+    },
+    /// An entry's region is not among the dictionary's `regions`.
+    #[error("provider dictionary {id}: region {region} is not in [provider] regions")]
+    Region {
+        /// The dictionary id.
+        id: String,
+        /// The region.
+        region: Region,
     },
     /// A community template that is not `A:B` / `A:B:C` with numbers or `{asn}`.
     #[error("provider dictionary {id}: bad community template {template:?}")]
@@ -65,6 +72,7 @@ struct RawProviderInfo {
     #[serde(default = "yes")]
     passes_communities_verified: bool,
     source: String,
+    regions: Option<Vec<Region>>,
 }
 
 fn yes() -> bool {
@@ -95,6 +103,8 @@ pub enum Target {
     Peer,
     /// Every neighbor of the provider.
     All,
+    /// The provider's settlement-free peers (not its customers or providers).
+    Peers,
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,23 +155,8 @@ pub struct Entry {
     pub verified: bool,
 }
 
-/// What an entry compiles to for one target.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Value {
-    /// A standard community.
-    Standard(Community),
-    /// A large community.
-    Large(LargeCommunity),
-}
-
-impl fmt::Display for Value {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Standard(c) => write!(f, "{c}"),
-            Value::Large(c) => write!(f, "{c}"),
-        }
-    }
-}
+/// What an entry compiles to for one target (the policy model's community value).
+pub type Value = CommunityValue;
 
 impl Entry {
     /// The community for `asn` (ignored for [`Target::All`]): standard when the AS fits in 16
@@ -186,6 +181,67 @@ impl Entry {
         None
     }
 
+    /// The typed effect of this entry for target `asn` (used by [`Target::Peer`] entries
+    /// without a fixed `peer`); `None` when the entry needs an AS and none is given, or its
+    /// fields do not make an effect (a prepend without `times`, a local-pref without `level`).
+    pub fn effect(&self, asn: Option<Asn>) -> Option<Effect> {
+        let to = match self.target {
+            Target::Peer => Neighbors::As(self.peer.or(asn)?),
+            Target::All => Neighbors::All,
+            Target::Peers => Neighbors::Peers,
+        };
+        let region = self.region;
+        Some(match self.action {
+            Action::NoAnnounce => Effect::NoAnnounce { to, region },
+            Action::Prepend => Effect::Prepend {
+                times: self.times?,
+                to,
+                region,
+            },
+            Action::LocalPref => Effect::LocalPref {
+                level: self.level?,
+                region,
+            },
+            Action::NoExport => Effect::NoExport,
+        })
+    }
+
+    /// The meaning with `{asn}` filled in.
+    pub fn meaning_for(&self, asn: Option<Asn>) -> String {
+        match asn.or(self.peer) {
+            Some(a) => self.meaning.replace("{asn}", &a.0.to_string()),
+            None => self.meaning.clone(),
+        }
+    }
+
+    /// The AS filled into `{asn}` when `v` is an instance of this entry (`Some(None)` for an
+    /// entry without `{asn}`); `None` when it is not.
+    fn matches(&self, v: CommunityValue) -> Option<Option<Asn>> {
+        fn fit(slots: &[Slot], parts: &[u32]) -> Option<Option<Asn>> {
+            let mut asn = None;
+            for (s, p) in slots.iter().zip(parts) {
+                match s {
+                    Slot::Fixed(f) if f == p => {}
+                    Slot::Fixed(_) => return None,
+                    Slot::Asn => asn = Some(Asn(*p)),
+                }
+            }
+            Some(asn)
+        }
+        let asn = match v {
+            CommunityValue::Standard(c) => {
+                fit(&self.standard?, &[u32::from(c.high()), u32::from(c.low())])?
+            }
+            CommunityValue::Large(c) => fit(&self.large?, &[c.global, c.local1, c.local2])?,
+        };
+        if let (Some(p), Some(a)) = (self.peer, asn) {
+            if p != a {
+                return None;
+            }
+        }
+        Some(asn.or(self.peer))
+    }
+
     /// Operator words for this entry, e.g. `no-announce to AS{asn} in europe`.
     pub fn describe(&self) -> String {
         let mut s = self.action.to_string();
@@ -201,6 +257,7 @@ impl Entry {
             (Target::All, _) if matches!(self.action, Action::NoAnnounce | Action::Prepend) => {
                 s.push_str(" to all")
             }
+            (Target::Peers, _) => s.push_str(" to peers"),
             (Target::All, _) => {}
         }
         if let Some(r) = self.region {
@@ -227,8 +284,22 @@ pub struct Provider {
     pub source: String,
     /// Documented customer session parameters.
     pub session: Option<SessionDefaults>,
+    /// Regions the provider's communities act in, sorted: `regions` of the dictionary, or
+    /// those of its entries. Empty for a provider whose communities act everywhere alike.
+    pub regions: Vec<Region>,
     /// Action communities.
     pub entries: Vec<Entry>,
+}
+
+/// One dictionary entry made concrete for one neighbour: its effect and its community.
+#[derive(Clone, Debug)]
+pub struct Rule<'a> {
+    /// The entry.
+    pub entry: &'a Entry,
+    /// What it does.
+    pub effect: Effect,
+    /// The community that asks for it.
+    pub community: CommunityValue,
 }
 
 impl Provider {
@@ -273,6 +344,20 @@ impl Provider {
                 verified: e.verified,
             });
         }
+        let mut regions: Vec<Region> = entries.iter().filter_map(|e| e.region).collect();
+        regions.sort();
+        regions.dedup();
+        if let Some(declared) = raw.provider.regions {
+            if let Some(r) = regions.iter().find(|r| !declared.contains(r)) {
+                return Err(ProviderError::Region {
+                    id: id.to_owned(),
+                    region: *r,
+                });
+            }
+            regions = declared;
+            regions.sort();
+            regions.dedup();
+        }
         Ok(Provider {
             id: id.to_owned(),
             name: raw.provider.name,
@@ -281,8 +366,85 @@ impl Provider {
             passes_communities_verified: raw.provider.passes_communities_verified,
             source: raw.provider.source,
             session: raw.session,
+            regions,
             entries,
         })
+    }
+
+    /// Every entry made concrete towards neighbour `to`, in dictionary order: entries for all
+    /// neighbours, and entries for one AS when `to` is that AS (or, without a fixed `peer`,
+    /// any AS). Entries that cannot be made concrete (no AS given, no community form for it)
+    /// are left out.
+    pub fn rules(&self, to: Option<Asn>) -> impl Iterator<Item = Rule<'_>> {
+        self.entries.iter().filter_map(move |e| {
+            let asn = match e.target {
+                Target::Peer => {
+                    if e.peer.is_some_and(|p| Some(p) != to) {
+                        return None;
+                    }
+                    Some(to?)
+                }
+                Target::All | Target::Peers => None,
+            };
+            Some(Rule {
+                entry: e,
+                effect: e.effect(asn)?,
+                community: e.value(asn)?,
+            })
+        })
+    }
+
+    /// The entry a community is an instance of, and the AS it names (for `{asn}` templates).
+    pub fn lookup(&self, v: CommunityValue) -> Option<(&Entry, Option<Asn>)> {
+        self.entries
+            .iter()
+            .find_map(|e| e.matches(v).map(|asn| (e, asn)))
+    }
+
+    /// Is the community in this provider's namespace (its AS as the first part, or the first
+    /// part of one of its templates)?
+    pub fn owns(&self, v: CommunityValue) -> bool {
+        let first = match v {
+            CommunityValue::Standard(c) => u32::from(c.high()),
+            CommunityValue::Large(c) => c.global,
+        };
+        first == self.asn.0
+            || self.entries.iter().any(|e| {
+                let head = match v {
+                    CommunityValue::Standard(_) => e.standard.map(|s| s[0]),
+                    CommunityValue::Large(_) => e.large.map(|s| s[0]),
+                };
+                head == Some(Slot::Fixed(first))
+            })
+    }
+
+    /// Up to three entries with fixed values in the namespace of `v`, nearest in value first:
+    /// (community, meaning). For "not in the dictionary; did you mean" messages.
+    pub fn nearest(&self, v: CommunityValue) -> Vec<(CommunityValue, String)> {
+        let key = |c: CommunityValue| -> Option<(u32, u64)> {
+            match c {
+                CommunityValue::Standard(c) => Some((u32::from(c.high()), u64::from(c.low()))),
+                CommunityValue::Large(c) => {
+                    Some((c.global, (u64::from(c.local1) << 32) | u64::from(c.local2)))
+                }
+            }
+        };
+        let Some((head, at)) = key(v) else {
+            return Vec::new();
+        };
+        let mut v: Vec<(u64, CommunityValue, String)> = self
+            .entries
+            .iter()
+            .filter_map(|e| {
+                let c = e.value(None)?;
+                let (h, x) = key(c)?;
+                (h == head && std::mem::discriminant(&c) == std::mem::discriminant(&v))
+                    .then(|| (x.abs_diff(at), c, e.meaning.clone()))
+            })
+            .collect();
+        v.sort_by_key(|(d, _, _)| *d);
+        v.dedup_by_key(|(_, c, _)| *c);
+        v.into_iter().take(3).map(|(_, c, m)| (c, m)).collect()
     }
 
     /// What this provider supports, one line per entry kind, for error messages.
@@ -404,6 +566,43 @@ mod tests {
                 4_200_000_000
             )))
         );
+    }
+
+    #[test]
+    fn rules_lookup_and_regions() {
+        let p = Providers::builtin().unwrap();
+        let v = p.find("vultr").unwrap();
+        let he = Asn(6939);
+        let rules: Vec<Rule<'_>> = v.rules(Some(he)).collect();
+        assert_eq!(rules.len(), v.entries.len());
+        assert!(rules.iter().any(|r| r.effect
+            == Effect::NoAnnounce {
+                to: Neighbors::As(he),
+                region: None
+            }
+            && r.community == Value::Standard(Community::new(64600, 6939))));
+        // Without a neighbour AS, per-AS entries are left out.
+        assert_eq!(v.rules(None).count(), 4);
+        let (e, asn) = v
+            .lookup(Value::Standard(Community::new(64602, 174)))
+            .unwrap();
+        assert_eq!((e.times, asn), (Some(2), Some(Asn(174))));
+        assert!(
+            v.lookup(Value::Standard(Community::new(64609, 174)))
+                .is_none()
+        );
+        assert!(v.owns(Value::Standard(Community::new(64600, 65000))));
+        assert!(v.owns(Value::Standard(Community::new(20473, 7777))));
+        assert!(
+            v.lookup(Value::Standard(Community::new(20473, 7777)))
+                .is_none()
+        );
+        assert!(!v.owns(Value::Standard(Community::new(174, 1))));
+        let c = p.find("cogent").unwrap();
+        assert!(c.regions.contains(&Region::NorthAmerica) && c.regions.contains(&Region::Europe));
+        assert!(p.find("vultr").unwrap().regions.is_empty());
+        let near = c.nearest(Value::Standard(Community::new(174, 972)));
+        assert!(!near.is_empty() && near.len() <= 3, "{near:?}");
     }
 
     #[test]

@@ -9,12 +9,13 @@
 use tern_types::{Asn, Community};
 use toml::Spanned;
 
-use crate::MAX_PREPEND;
+use super::ctx::Ctx;
+use crate::defaults::MAX_PREPEND;
 use crate::diag::Severity;
 use crate::network::Export;
-use crate::provider::{Provider, Target, Value};
-use crate::raw::{Action, RawIntent, RawSite, RawUpstream};
-use crate::validate::Ctx;
+use crate::policy::{Action, AppliedEffect, CommunityValue, Effect};
+use crate::provider::{Provider, Target};
+use crate::raw::{RawIntent, RawSite, RawUpstream};
 
 /// Compiles the site's and the upstream's intents and raw communities for one session.
 pub(crate) fn compile(
@@ -22,6 +23,7 @@ pub(crate) fn compile(
     rs: &RawSite,
     ru: &RawUpstream,
     upstream: &str,
+    remote_as: Asn,
     dict: Option<&Provider>,
 ) -> Export {
     let mut ex = Export::default();
@@ -30,26 +32,53 @@ pub(crate) fn compile(
     for c in c1.into_iter().chain(c2) {
         ex.communities.push(c);
         ex.notes.push(format!("{c}: raw community from tern.toml"));
+        raw_effect(cx, CommunityValue::Standard(c), dict, &mut ex);
     }
     for c in l1.into_iter().chain(l2) {
         ex.large_communities.push(c);
         ex.notes
             .push(format!("{c}: raw large community from tern.toml"));
+        raw_effect(cx, CommunityValue::Large(c), dict, &mut ex);
     }
     for i in rs.intents.iter().chain(&ru.intents) {
-        intent(cx, i, upstream, dict, &mut ex);
+        intent(cx, i, upstream, remote_as, dict, &mut ex);
     }
     conflicts(cx, rs.intents.iter().chain(&ru.intents));
     ex.communities.sort();
     ex.communities.dedup();
     ex.large_communities.sort();
     ex.large_communities.dedup();
+    ex.effects.dedup();
     ex
 }
 
-/// `to` resolved: everyone, or these ASes.
+/// The effect of a raw community, when a known dictionary (the upstream's first) has it.
+fn raw_effect(cx: &Ctx<'_>, v: CommunityValue, dict: Option<&Provider>, ex: &mut Export) {
+    let found = dict
+        .and_then(|d| d.lookup(v).map(|(e, a)| (d, e, a)))
+        .or_else(|| {
+            cx.providers
+                .iter()
+                .find_map(|p| p.lookup(v).map(|(e, a)| (p, e, a)))
+        });
+    if let Some((p, e, asn)) = found {
+        if let Some(effect) = e.effect(asn) {
+            ex.effects.push(AppliedEffect {
+                effect,
+                by: p.asn,
+                provider: Some(p.id.clone()),
+                community: v,
+                meaning: e.meaning_for(asn),
+                verified: e.verified,
+            });
+        }
+    }
+}
+
+/// `to` resolved: everyone, the provider's peers, or these ASes.
 enum To {
     All,
+    Peers,
     Asns(Vec<Asn>),
 }
 
@@ -59,6 +88,9 @@ fn targets(cx: &mut Ctx<'_>, i: &Spanned<RawIntent>) -> Option<To> {
     };
     if to.0.len() == 1 && to.0[0].0.eq_ignore_ascii_case("all") {
         return Some(To::All);
+    }
+    if to.0.len() == 1 && to.0[0].0.eq_ignore_ascii_case("peers") {
+        return Some(To::Peers);
     }
     let mut v = Vec::new();
     for t in &to.0 {
@@ -95,6 +127,7 @@ fn intent(
     cx: &mut Ctx<'_>,
     si: &Spanned<RawIntent>,
     upstream: &str,
+    remote_as: Asn,
     dict: Option<&Provider>,
     ex: &mut Export,
 ) {
@@ -204,6 +237,7 @@ fn intent(
             Some(d) => d,
             None if i.action == Action::NoExport => {
                 ex.communities.push(Community::NO_EXPORT);
+                ex.effects.push(no_export(remote_as, None));
                 ex.notes.push(format!(
                     "{}: NO_EXPORT (RFC 1997), {upstream} has no provider dictionary",
                     Community::NO_EXPORT
@@ -222,8 +256,9 @@ fn intent(
         },
     };
 
+    let peers = matches!(to, To::Peers);
     let asns: Vec<Option<Asn>> = match &to {
-        To::All => vec![None],
+        To::All | To::Peers => vec![None],
         To::Asns(v) => v.iter().copied().map(Some).collect(),
     };
     for asn in asns {
@@ -234,7 +269,8 @@ fn intent(
                 && (i.action != Action::LocalPref || e.level == i.level)
                 && match (asn, e.target) {
                     (Some(a), Target::Peer) => e.peer.is_none_or(|p| p == a),
-                    (None, Target::All) => true,
+                    (None, Target::All) => !peers,
+                    (None, Target::Peers) => peers,
                     _ => false,
                 }
         });
@@ -242,6 +278,7 @@ fn intent(
         let Some(entry) = entry else {
             if i.action == Action::NoExport && i.via.is_none() {
                 ex.communities.push(Community::NO_EXPORT);
+                ex.effects.push(no_export(prov.asn, Some(&prov.id)));
                 ex.notes.push(format!(
                     "{}: NO_EXPORT (RFC 1997), {} documents no no-export community",
                     Community::NO_EXPORT,
@@ -270,10 +307,17 @@ fn intent(
             );
             continue;
         };
-        let meaning = match asn {
-            Some(a) => entry.meaning.replace("{asn}", &a.0.to_string()),
-            None => entry.meaning.clone(),
-        };
+        let meaning = entry.meaning_for(asn);
+        if let Some(effect) = entry.effect(asn) {
+            ex.effects.push(AppliedEffect {
+                effect,
+                by: prov.asn,
+                provider: Some(prov.id.clone()),
+                community: value,
+                meaning: meaning.clone(),
+                verified: entry.verified,
+            });
+        }
         if !entry.verified {
             cx.push(
                 Severity::Warning,
@@ -287,9 +331,21 @@ fn intent(
         ex.notes
             .push(format!("{value}: {} {meaning}{tag}", prov.name));
         match value {
-            Value::Standard(c) => ex.communities.push(c),
-            Value::Large(c) => ex.large_communities.push(c),
+            CommunityValue::Standard(c) => ex.communities.push(c),
+            CommunityValue::Large(c) => ex.large_communities.push(c),
         }
+    }
+}
+
+/// RFC 1997 NO_EXPORT, applied by `by`.
+fn no_export(by: Asn, provider: Option<&str>) -> AppliedEffect {
+    AppliedEffect {
+        effect: Effect::NoExport,
+        by,
+        provider: provider.map(str::to_owned),
+        community: CommunityValue::Standard(Community::NO_EXPORT),
+        meaning: "do not export to other ASes (RFC 1997 NO_EXPORT)".to_owned(),
+        verified: true,
     }
 }
 
@@ -312,7 +368,7 @@ fn conflicts<'a>(cx: &mut Ctx<'_>, intents: impl Iterator<Item = &'a Spanned<Raw
                     None => n,
                 },
             };
-            if asn == "all" || r.region.is_some() {
+            if asn == "all" || asn == "peers" || r.region.is_some() {
                 continue;
             }
             match r.action {
@@ -344,8 +400,13 @@ fn describe(i: &RawIntent, asn: Option<Asn>) -> String {
     if let Some(l) = i.level {
         s.push_str(&format!(" {l}"));
     }
+    let peers =
+        i.to.as_ref()
+            .is_some_and(|t| t.0.len() == 1 && t.0[0].0.eq_ignore_ascii_case("peers"));
     if let Some(a) = asn {
         s.push_str(&format!(" to {a}"));
+    } else if peers {
+        s.push_str(" to peers");
     } else if i.action != Action::LocalPref && i.action != Action::NoExport {
         s.push_str(" to all");
     }
