@@ -64,7 +64,7 @@ pub enum LabError {
         seconds: u64,
     },
     /// A signal (SIGINT, SIGTERM) stopped the operation; what it had made is removed.
-    #[error("interrupted by {}: removed {namespaces} namespaces and stopped {processes} processes", crate::interrupt::name(*.signal))]
+    #[error("interrupted by {}: removed {namespaces} namespaces and stopped {processes} processes", signal_name(*.signal))]
     Interrupted {
         /// The signal number.
         signal: i32,
@@ -85,5 +85,14 @@ impl LabError {
             path: path.into(),
             source,
         }
+    }
+}
+
+/// `SIGINT`, `SIGTERM` or `signal N`.
+pub(crate) fn signal_name(signal: i32) -> String {
+    match signal {
+        2 => "SIGINT".into(),
+        15 => "SIGTERM".into(),
+        n => format!("signal {n}"),
     }
 }

@@ -56,11 +56,7 @@ impl Interrupt {
 
 /// `SIGINT`, `SIGTERM` or `signal N`.
 pub fn name(signal: i32) -> String {
-    match signal {
-        SIGINT => "SIGINT".into(),
-        SIGTERM => "SIGTERM".into(),
-        n => format!("signal {n}"),
-    }
+    crate::error::signal_name(signal)
 }
 
 #[cfg(test)]
