@@ -142,14 +142,15 @@ fn run_in(
         on(Event::Step(6, "down".into()));
     }
     let r = orchestrate::down(&st);
-    match result {
-        Err(LabError::Interrupted { signal, .. }) => Err(LabError::Interrupted {
+    match (result, opts.interrupt.signal()) {
+        // After a signal, whatever failed failed because of it (see orchestrate::up).
+        (Err(_), Some(signal)) => Err(LabError::Interrupted {
             signal,
             namespaces: r.namespaces.len(),
             processes: r.processes,
         }),
-        Err(e) => Err(e),
-        Ok(()) => {
+        (Err(e), None) => Err(e),
+        (Ok(()), _) => {
             on(Event::Down(&r));
             Ok(())
         }

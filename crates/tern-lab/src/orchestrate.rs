@@ -92,13 +92,15 @@ pub fn up(opts: &UpOptions) -> Result<LabState, LabError> {
         Err(e) => {
             let _ = st.save();
             let r = down(&st);
-            Err(match e {
-                LabError::Interrupted { signal, .. } => LabError::Interrupted {
+            // After a signal, whatever failed (a terminal's Ctrl-C also reaches the commands
+            // `up` runs in its own process group) failed because of it.
+            Err(match opts.interrupt.signal() {
+                Some(signal) => LabError::Interrupted {
                     signal,
                     namespaces: r.namespaces.len(),
                     processes: r.processes,
                 },
-                e => e,
+                None => e,
             })
         }
     }

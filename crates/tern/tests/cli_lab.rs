@@ -620,9 +620,12 @@ fn three_site_ipv6_only_network_up_measure_fail_heal() {
 }
 
 impl Lab {
-    /// Starts `tern ARGS --tag … --state-dir …` in the background, stdout and stderr piped.
+    /// Starts `tern ARGS --tag … --state-dir …` in the background in a process group of its own
+    /// (so a signal can go to the group, as a terminal's Ctrl-C does), stdout and stderr piped.
     fn spawn(&self, args: &[&str]) -> std::process::Child {
+        use std::os::unix::process::CommandExt as _;
         Command::new(TERN)
+            .process_group(0)
             .args(args)
             .arg("--tag")
             .arg(&self.tag)
@@ -664,12 +667,19 @@ impl Drop for Running {
     }
 }
 
-fn send(pid: u32, signal: &str) {
+/// `kill -SIGNAL PID`; with `group`, to the whole process group PID leads (a terminal's Ctrl-C
+/// reaches tern and the commands it runs at that moment).
+fn send(pid: u32, signal: &str, group: bool) {
+    let target = if group {
+        format!("-{pid}")
+    } else {
+        pid.to_string()
+    };
     let ok = Command::new("kill")
-        .args([&format!("-{signal}"), &pid.to_string()])
+        .args([&format!("-{signal}"), "--", &target])
         .status()
         .unwrap();
-    assert!(ok.success(), "kill -{signal} {pid}");
+    assert!(ok.success(), "kill -{signal} {target}");
 }
 
 /// Waits (30 s at most) until the running `up`'s recorded state satisfies `ready`.
@@ -719,26 +729,24 @@ fn interrupted_up_removes_what_it_made() {
     need_root!();
     let cfg = example("lab/tern.toml");
     type Ready = dyn Fn(&serde_json::Value) -> bool;
-    // Points of `up`: creating namespaces, starting BIRDs, starting tern run, waiting for BGP.
-    let points: [(&str, &str, i32, &Ready); 4] = [
-        ("namespaces", "INT", 130, &|s| {
-            count(s, "namespaces", None) >= 5
-        }),
-        ("birds", "TERM", 143, &|s| {
-            count(s, "processes", Some("bird")) >= 3
-        }),
-        ("tern run", "INT", 130, &|s| {
-            count(s, "processes", Some("tern-run")) >= 1
-        }),
-        ("convergence", "TERM", 143, &|s| {
-            count(s, "processes", Some("tern-run")) >= 3
-        }),
+    // Points of `up`: creating namespaces, starting BIRDs, starting tern run, waiting for BGP
+    // (once to tern alone, once to its process group as a terminal's Ctrl-C).
+    let ns5: &Ready = &|s| count(s, "namespaces", None) >= 5;
+    let birds: &Ready = &|s| count(s, "processes", Some("bird")) >= 3;
+    let run1: &Ready = &|s| count(s, "processes", Some("tern-run")) >= 1;
+    let run3: &Ready = &|s| count(s, "processes", Some("tern-run")) >= 3;
+    let points: [(&str, &str, bool, i32, &Ready); 5] = [
+        ("namespaces", "INT", false, 130, ns5),
+        ("birds", "TERM", false, 143, birds),
+        ("tern run", "INT", false, 130, run1),
+        ("convergence", "TERM", false, 143, run3),
+        ("convergence (group)", "INT", true, 130, run3),
     ];
-    for (i, (what, signal, code, ready)) in points.into_iter().enumerate() {
+    for (i, (what, signal, group, code, ready)) in points.into_iter().enumerate() {
         let lab = Lab::new(&format!("iu{i}"));
         let mut up = Running(Some(lab.spawn(&["lab", "up", cfg.to_str().unwrap()])));
         wait_state(&lab, &mut up, what, ready);
-        send(up.child().id(), signal);
+        send(up.child().id(), signal, group);
         let err = assert_interrupted(up, &format!("SIG{signal}"), code);
         eprintln!("interrupted at {what}: {}", err.trim());
         lab.assert_gone();
@@ -766,7 +774,7 @@ fn interrupted_demo_removes_the_lab() {
         let seen = rx.iter().any(|l: String| l.starts_with(step));
         assert!(seen, "the demo never printed {step:?}");
         assert!(!lab.namespaces().is_empty(), "no lab at {step}");
-        send(demo.child().id(), signal);
+        send(demo.child().id(), signal, i == 0);
         let err = assert_interrupted(demo, &format!("SIG{signal}"), code);
         assert!(err.contains("removed 24 namespaces"), "{err}");
         lab.assert_gone();
@@ -782,7 +790,7 @@ fn killed_up_is_incomplete_and_down_is_idempotent() {
     wait_state(&lab, &mut up, "BIRDs", &|s| {
         count(s, "processes", Some("bird")) >= 3
     });
-    send(up.child().id(), "KILL");
+    send(up.child().id(), "KILL", false);
     let _ = up.child().wait();
     // What kill -9 left is a lab that status names incomplete, in text.
     let status = lab.ok(&["lab", "status"]);
