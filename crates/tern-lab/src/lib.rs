@@ -23,10 +23,11 @@
 //! - [`atlas`]: RIPE Atlas result JSON and probe metadata of a measurement;
 //! - [`interrupt`]: the SIGINT/SIGTERM flag `up` and the demo stop at (cleaning up);
 //! - [`orchestrate`]: `up` (transactional), `down`, `status`, `fail`, `heal`, `apply`;
+//! - [`apply`]: a changed tern.toml applied by reload, with its diff;
 //! - [`demo`]: the `tern lab demo` scenario, as events the binary prints.
 //!
 //! Module dependencies run one way (no cycles): `state` (with [`state::SpeakerKind`]) and
-//! `config` at the bottom, then `daemon`, `siterun`, `speaker`, then `orchestrate`, then `demo`.
+//! `config` at the bottom, then `daemon`, `siterun`, `speaker`, then `orchestrate` and `apply`, then `demo`.
 //!
 //! Safety of the host: no namespace gets a route out of the lab. Every veth pair is created
 //! with both ends inside lab namespaces (`ip -n A link add … peer … netns B`), nothing is ever
@@ -35,6 +36,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod apply;
 pub mod atlas;
 pub mod birdconf;
 pub mod config;
