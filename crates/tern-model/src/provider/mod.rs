@@ -1,40 +1,51 @@
 //! Provider community dictionaries: what each upstream's action communities mean.
 //!
-//! One TOML data file per provider lives in `providers/` and is embedded in the binary. Each
-//! entry states its meaning, its source and whether that meaning was confirmed by the provider's
-//! own documentation (`verified`); [`crate::validate`] warns when an unverified entry is used and
-//! errors, listing what the provider supports, when an intent has no matching entry.
+//! One TOML data file per provider lives in `providers/` and is embedded in the binary; the
+//! operator adds or overrides dictionaries in a providers directory (see [`dirs`]): a file there
+//! replaces the built-in one of the same name. Each entry states its meaning, its source and
+//! whether that meaning was confirmed by the provider's own documentation (`verified`);
+//! [`crate::validate`] warns when an unverified entry is used and errors, listing what the
+//! provider supports, when an intent has no matching entry. Each entry is a typed
+//! [`crate::policy::Effect`] ([`Entry::effect`], [`Provider::rules`]).
+
+pub mod dirs;
 
 use std::net::IpAddr;
+use std::ops::Range;
+use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tern_types::{Asn, Community, LargeCommunity};
+use toml::Spanned;
 
 use crate::policy::{Action, CommunityValue, Effect, Level, Neighbors, Region};
 
 /// The dictionaries shipped with tern: (id, file text).
 const BUILTIN: &[(&str, &str)] = &[
-    ("arelion", include_str!("../providers/arelion.toml")),
-    ("buyvm", include_str!("../providers/buyvm.toml")),
-    ("cogent", include_str!("../providers/cogent.toml")),
-    ("gtt", include_str!("../providers/gtt.toml")),
-    ("he", include_str!("../providers/he.toml")),
-    ("lumen", include_str!("../providers/lumen.toml")),
-    ("ntt", include_str!("../providers/ntt.toml")),
-    ("vultr", include_str!("../providers/vultr.toml")),
+    ("arelion", include_str!("../../providers/arelion.toml")),
+    ("buyvm", include_str!("../../providers/buyvm.toml")),
+    ("cogent", include_str!("../../providers/cogent.toml")),
+    ("gtt", include_str!("../../providers/gtt.toml")),
+    ("he", include_str!("../../providers/he.toml")),
+    ("lumen", include_str!("../../providers/lumen.toml")),
+    ("ntt", include_str!("../../providers/ntt.toml")),
+    ("vultr", include_str!("../../providers/vultr.toml")),
 ];
 
-/// A broken dictionary file (a bug in tern's data, caught by the crate's tests).
+/// A broken dictionary file: in tern's own data a bug (caught by the crate's tests), in the
+/// operator's providers directory a finding with file:line ([`dirs`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProviderError {
     /// Not valid TOML or not the schema.
-    #[error("provider dictionary {id}: {source}")]
+    #[error("provider dictionary {id}: {message}")]
     Syntax {
         /// The dictionary id.
         id: String,
-        /// What the TOML parser said.
-        source: Box<toml::de::Error>,
+        /// What the TOML parser said, on one line.
+        message: String,
+        /// Byte range in the file.
+        span: Option<Range<usize>>,
     },
     /// An entry's region is not among the dictionary's `regions`.
     #[error("provider dictionary {id}: region {region} is not in [provider] regions")]
@@ -43,6 +54,8 @@ pub enum ProviderError {
         id: String,
         /// The region.
         region: Region,
+        /// Byte range of the entry.
+        span: Range<usize>,
     },
     /// A community template that is not `A:B` / `A:B:C` with numbers or `{asn}`.
     #[error("provider dictionary {id}: bad community template {template:?}")]
@@ -51,7 +64,46 @@ pub enum ProviderError {
         id: String,
         /// The template.
         template: String,
+        /// Byte range of the entry.
+        span: Range<usize>,
     },
+    /// An entry whose fields do not make an effect (a prepend without `times`, …).
+    #[error("provider dictionary {id}: {message}")]
+    Entry {
+        /// The dictionary id.
+        id: String,
+        /// What is wrong.
+        message: String,
+        /// Byte range of the entry.
+        span: Range<usize>,
+    },
+}
+
+impl ProviderError {
+    /// Where in the file the problem is (byte range), when known.
+    pub fn span(&self) -> Option<Range<usize>> {
+        match self {
+            ProviderError::Syntax { span, .. } => span.clone(),
+            ProviderError::Region { span, .. }
+            | ProviderError::Template { span, .. }
+            | ProviderError::Entry { span, .. } => Some(span.clone()),
+        }
+    }
+
+    /// The message without the `provider dictionary ID:` prefix.
+    pub fn detail(&self) -> String {
+        match self {
+            ProviderError::Syntax { message, .. } | ProviderError::Entry { message, .. } => {
+                message.clone()
+            }
+            ProviderError::Region { region, .. } => {
+                format!("region {region} is not in [provider] regions")
+            }
+            ProviderError::Template { template, .. } => {
+                format!("bad community template {template:?}")
+            }
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,7 +112,7 @@ struct RawDictionary {
     provider: RawProviderInfo,
     session: Option<SessionDefaults>,
     #[serde(default)]
-    community: Vec<RawEntry>,
+    community: Vec<Spanned<RawEntry>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,12 +127,31 @@ struct RawProviderInfo {
     regions: Option<Vec<Region>>,
 }
 
+/// Where a dictionary comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "path")]
+pub enum Origin {
+    /// Shipped with tern (`crates/tern-model/providers/`).
+    Builtin,
+    /// A file in the operator's providers directory.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Builtin => f.write_str("built-in"),
+            Origin::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
 fn yes() -> bool {
     true
 }
 
 /// Where a provider's customer sessions are, as documented.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionDefaults {
     /// The AS the session is with (Vultr VPS: 64515).
@@ -96,7 +167,7 @@ pub struct SessionDefaults {
 }
 
 /// Whether an entry applies to one AS (given in the intent) or to everyone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Target {
     /// A neighbor AS of the provider, given by `{asn}` in the value (or fixed by `peer`).
@@ -214,6 +285,56 @@ impl Entry {
         }
     }
 
+    /// Why the entry's fields make no effect, if they do not.
+    fn problem(&self) -> Option<String> {
+        let has_asn = self.standard.iter().flatten().any(|s| *s == Slot::Asn)
+            || self.large.iter().flatten().any(|s| *s == Slot::Asn);
+        match self.action {
+            Action::Prepend
+                if !self
+                    .times
+                    .is_some_and(|t| (1..=crate::defaults::MAX_PREPEND).contains(&t)) =>
+            {
+                return Some(format!(
+                    "a prepend needs times = 1..{}",
+                    crate::defaults::MAX_PREPEND
+                ));
+            }
+            Action::LocalPref if self.level.is_none() => {
+                return Some(
+                    "a local-pref needs level = \"lowest\", \"low\", \"peer\" or \"high\"".into(),
+                );
+            }
+            _ => {}
+        }
+        if self.action != Action::Prepend && self.times.is_some() {
+            return Some(format!(
+                "times has no meaning for action = \"{}\"",
+                self.action
+            ));
+        }
+        if self.action != Action::LocalPref && self.level.is_some() {
+            return Some(format!(
+                "level has no meaning for action = \"{}\"",
+                self.action
+            ));
+        }
+        match self.target {
+            Target::Peer if !has_asn && self.peer.is_none() => {
+                Some("target = \"peer\" needs {asn} in the community or a fixed peer = AS".into())
+            }
+            Target::All | Target::Peers if has_asn => Some(format!(
+                "{{asn}} in the community needs target = \"peer\", not \"{}\"",
+                if self.target == Target::All {
+                    "all"
+                } else {
+                    "peers"
+                }
+            )),
+            _ => None,
+        }
+    }
+
     /// The AS filled into `{asn}` when `v` is an instance of this entry (`Some(None)` for an
     /// entry without `{asn}`); `None` when it is not.
     fn matches(&self, v: CommunityValue) -> Option<Option<Asn>> {
@@ -289,6 +410,12 @@ pub struct Provider {
     pub regions: Vec<Region>,
     /// Action communities.
     pub entries: Vec<Entry>,
+    /// Where this dictionary comes from.
+    pub origin: Origin,
+    /// The text it was read from (`tern providers show NAME --toml` prints it).
+    pub text: String,
+    /// A file of the providers directory that replaces the built-in dictionary of this name.
+    pub overrides_builtin: bool,
 }
 
 /// One dictionary entry made concrete for one neighbour: its effect and its community.
@@ -307,14 +434,19 @@ impl Provider {
     pub fn parse(id: &str, text: &str) -> Result<Provider, ProviderError> {
         let raw: RawDictionary = toml::from_str(text).map_err(|e| ProviderError::Syntax {
             id: id.to_owned(),
-            source: Box::new(e),
+            message: e.message().replace('\n', " ").trim().to_owned(),
+            span: e.span(),
         })?;
-        let bad = |t: &str| ProviderError::Template {
-            id: id.to_owned(),
-            template: t.to_owned(),
-        };
         let mut entries = Vec::with_capacity(raw.community.len());
-        for e in raw.community {
+        let mut spans = Vec::with_capacity(raw.community.len());
+        for se in raw.community {
+            let span = se.span();
+            let e = se.into_inner();
+            let bad = |t: &str| ProviderError::Template {
+                id: id.to_owned(),
+                template: t.to_owned(),
+                span: span.clone(),
+            };
             let standard = match &e.standard {
                 Some(t) => Some(
                     slots::<2>(t)
@@ -330,7 +462,7 @@ impl Provider {
             if standard.is_none() && large.is_none() {
                 return Err(bad(""));
             }
-            entries.push(Entry {
+            let entry = Entry {
                 action: e.action,
                 target: e.target,
                 peer: e.peer,
@@ -342,16 +474,30 @@ impl Provider {
                 meaning: e.meaning,
                 source: e.source,
                 verified: e.verified,
-            });
+            };
+            if let Some(message) = entry.problem() {
+                return Err(ProviderError::Entry {
+                    id: id.to_owned(),
+                    message,
+                    span,
+                });
+            }
+            entries.push(entry);
+            spans.push(span);
         }
         let mut regions: Vec<Region> = entries.iter().filter_map(|e| e.region).collect();
         regions.sort();
         regions.dedup();
         if let Some(declared) = raw.provider.regions {
-            if let Some(r) = regions.iter().find(|r| !declared.contains(r)) {
+            if let Some((e, span)) = entries
+                .iter()
+                .zip(&spans)
+                .find(|(e, _)| e.region.is_some_and(|r| !declared.contains(&r)))
+            {
                 return Err(ProviderError::Region {
                     id: id.to_owned(),
-                    region: *r,
+                    region: e.region.unwrap_or(Region::Europe),
+                    span: span.clone(),
                 });
             }
             regions = declared;
@@ -368,6 +514,9 @@ impl Provider {
             session: raw.session,
             regions,
             entries,
+            origin: Origin::Builtin,
+            text: text.to_owned(),
+            overrides_builtin: false,
         })
     }
 
