@@ -285,6 +285,23 @@ impl Entry {
         }
     }
 
+    /// The community templates as written in the dictionary (`64600:{asn}`,
+    /// `20473:6000:{asn}`): the standard form first, then the large one.
+    pub fn templates(&self) -> Vec<String> {
+        let show = |s: &Slot| match s {
+            Slot::Fixed(v) => v.to_string(),
+            Slot::Asn => "{asn}".to_owned(),
+        };
+        let mut v = Vec::new();
+        if let Some(t) = &self.standard {
+            v.push(t.iter().map(show).collect::<Vec<_>>().join(":"));
+        }
+        if let Some(t) = &self.large {
+            v.push(t.iter().map(show).collect::<Vec<_>>().join(":"));
+        }
+        v
+    }
+
     /// Why the entry's fields make no effect, if they do not.
     fn problem(&self) -> Option<String> {
         let has_asn = self.standard.iter().flatten().any(|s| *s == Slot::Asn)
