@@ -680,6 +680,18 @@ impl Providers {
         self.0.iter()
     }
 
+    /// The dictionary id `key` is most likely a typo of (by id or name), for "did you mean".
+    pub fn suggest(&self, key: &str) -> Option<&str> {
+        let by_id = crate::diag::did_you_mean(key, self.0.iter().map(|p| p.id.as_str()));
+        by_id.or_else(|| {
+            let name = crate::diag::did_you_mean(key, self.0.iter().map(|p| p.name.as_str()))?;
+            self.0
+                .iter()
+                .find(|p| p.name == name)
+                .map(|p| p.id.as_str())
+        })
+    }
+
     /// The ids, for "known providers are …" messages.
     pub fn ids(&self) -> String {
         self.0
