@@ -48,7 +48,7 @@ pub use network::{
     Check, Export, HostRoute, Located, Network, OnFailure, PlannedPrefix, Probe, Role, Secret,
     SecretError, Service, Site, Upstream,
 };
-pub use provider::{Provider, ProviderError, Providers};
+pub use provider::{Origin, Provider, ProviderError, Providers};
 pub use validate::parse_duration;
 
 /// A tern.toml that cannot be used at all.
@@ -112,10 +112,18 @@ pub fn parse(path: &Path, text: &str) -> Result<Model, LoadError> {
     let source = Source::new(path, text);
     let raw: raw::RawFile = toml::from_str(text).map_err(|e| LoadError::Syntax {
         location: source.location(e.span().map(|s| s.start).unwrap_or(0)),
-        message: e.message().replace('\n', " ").trim().to_owned(),
+        message: diag::with_suggestion(e.message().replace('\n', " ").trim()),
     })?;
-    let providers = Providers::builtin()?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let dir = raw
+        .network
+        .get_ref()
+        .providers
+        .as_ref()
+        .map(|p| (base.join(p.get_ref()), source.span(&p.span())));
+    let (providers, provider_diags) = Providers::with_dirs(&provider::dirs::search(dir))?;
     let (network, mut diagnostics) = validate::validate(raw, &source, &providers);
+    diagnostics.extend(provider_diags);
     diagnostics.sort_by(|a, b| a.location.cmp(&b.location));
     Ok(Model {
         network,

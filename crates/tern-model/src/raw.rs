@@ -50,6 +50,9 @@ pub struct RawNetwork {
     /// A lab network: documentation prefixes and private ASNs are allowed.
     #[serde(default)]
     pub lab: bool,
+    /// The operator's providers directory (relative to tern.toml): dictionaries there add to
+    /// or replace the built-in ones (see [`crate::provider::dirs`]).
+    pub providers: Option<Spanned<String>>,
 }
 
 /// What a prefix is for.

@@ -6,7 +6,7 @@
 //! no `via` are done by us, on the session (`bgp_path.prepend`). A missing entry is an error
 //! that lists what the provider supports; an entry not confirmed by the provider is a warning.
 
-use tern_types::{Asn, Community};
+use tern_types::{Asn, Community, LargeCommunity};
 use toml::Spanned;
 
 use super::ctx::Ctx;
@@ -14,7 +14,7 @@ use crate::defaults::MAX_PREPEND;
 use crate::diag::Severity;
 use crate::network::Export;
 use crate::policy::{Action, AppliedEffect, CommunityValue, Effect};
-use crate::provider::{Provider, Target};
+use crate::provider::{Origin, Provider, Target};
 use crate::raw::{RawIntent, RawSite, RawUpstream};
 
 /// Compiles the site's and the upstream's intents and raw communities for one session.
@@ -40,6 +40,16 @@ pub(crate) fn compile(
             .push(format!("{c}: raw large community from tern.toml"));
         raw_effect(cx, CommunityValue::Large(c), dict, &mut ex);
     }
+    for s in rs.communities.iter().chain(&ru.communities) {
+        if let Ok(c) = s.get_ref().parse::<Community>() {
+            not_in_dictionary(cx, s, CommunityValue::Standard(c), dict);
+        }
+    }
+    for s in rs.large_communities.iter().chain(&ru.large_communities) {
+        if let Ok(c) = s.get_ref().parse::<LargeCommunity>() {
+            not_in_dictionary(cx, s, CommunityValue::Large(c), dict);
+        }
+    }
     for i in rs.intents.iter().chain(&ru.intents) {
         intent(cx, i, upstream, remote_as, dict, &mut ex);
     }
@@ -50,6 +60,48 @@ pub(crate) fn compile(
     ex.large_communities.dedup();
     ex.effects.dedup();
     ex
+}
+
+/// A raw community in a known provider's namespace that its dictionary does not have: a
+/// warning naming the nearest known ones (a typo, or a community the dictionary lacks).
+fn not_in_dictionary(
+    cx: &mut Ctx<'_>,
+    s: &Spanned<String>,
+    v: CommunityValue,
+    dict: Option<&Provider>,
+) {
+    let owner = dict
+        .filter(|d| d.owns(v))
+        .or_else(|| cx.providers.iter().find(|p| p.owns(v)));
+    let Some(p) = owner else { return };
+    if p.lookup(v).is_some() || cx.providers.iter().any(|q| q.lookup(v).is_some()) {
+        return;
+    }
+    let near: Vec<String> = p
+        .nearest(v)
+        .into_iter()
+        .map(|(c, m)| format!("{c} is {m}"))
+        .collect();
+    let message = if near.is_empty() {
+        format!("{v} is not in the {} dictionary", p.name)
+    } else {
+        format!(
+            "{v} is not in the {} dictionary; {}",
+            p.name,
+            near.join("; ")
+        )
+    };
+    let p_name = p.name.clone();
+    let p_id = p.id.clone();
+    cx.push(
+        Severity::Warning,
+        "community-unknown",
+        &s.span(),
+        message,
+        format!(
+            "check the value against {p_name}'s documentation (`tern providers show {p_id}`); if it is right, add it to the dictionary in your providers directory"
+        ),
+    );
 }
 
 /// The effect of a raw community, when a known dictionary (the upstream's first) has it.
@@ -99,11 +151,17 @@ fn targets(cx: &mut Ctx<'_>, i: &Spanned<RawIntent>) -> Option<To> {
         } else if let Some(p) = cx.providers.find(&t.0) {
             v.push(p.asn);
         } else {
+            let hint = match crate::diag::did_you_mean(&t.0, ["all", "peers"])
+                .or_else(|| cx.providers.suggest(&t.0))
+            {
+                Some(s) => format!(" (did you mean `{s}`?)"),
+                None => String::new(),
+            };
             cx.error(
                 "bad-intent",
                 &i.span(),
                 format!(
-                    "to = {:?} is neither \"all\", an AS number nor a known provider",
+                    "to = {:?} is neither \"all\", \"peers\", an AS number nor a known provider{hint}",
                     t.0
                 ),
                 "write the AS, e.g. to = \"AS6939\"",
@@ -224,10 +282,14 @@ fn intent(
             }
             None => {
                 let ids = cx.providers.ids();
+                let hint = match cx.providers.suggest(&v.0) {
+                    Some(s) => format!(" (did you mean `{s}`?)"),
+                    None => String::new(),
+                };
                 cx.error(
                     "unknown-provider",
                     &span,
-                    format!("via = {:?} is no known provider dictionary", v.0),
+                    format!("via = {:?} is no known provider dictionary{hint}", v.0),
                     format!("use one of: {ids}; or raw communities"),
                 );
                 return;
@@ -324,7 +386,10 @@ fn intent(
                 "intent-unverified",
                 &span,
                 format!("{}'s {value} ({meaning}) is not confirmed by {}'s own documentation (source: {})", prov.name, prov.name, entry.source),
-                format!("check it with {} and set verified = true in providers/{}.toml, or use raw communities", prov.name, prov.id),
+                match &prov.origin {
+                    Origin::File(path) => format!("check it with {} and set verified = true on that entry in {}, or use raw communities", prov.name, path.display()),
+                    Origin::Builtin => format!("check it with {}, then override the dictionary in your providers directory (`tern providers show {} --toml > /etc/tern/providers/{}.toml`, or --providers DIR, or [network] providers) and set verified = true on that entry there; or use raw communities", prov.name, prov.id, prov.id),
+                },
             );
         }
         let tag = if entry.verified { "" } else { ", unverified" };

@@ -1,40 +1,52 @@
 //! Provider community dictionaries: what each upstream's action communities mean.
 //!
-//! One TOML data file per provider lives in `providers/` and is embedded in the binary. Each
-//! entry states its meaning, its source and whether that meaning was confirmed by the provider's
-//! own documentation (`verified`); [`crate::validate`] warns when an unverified entry is used and
-//! errors, listing what the provider supports, when an intent has no matching entry.
+//! One TOML data file per provider lives in `providers/` and is embedded in the binary; the
+//! operator adds or overrides dictionaries in a providers directory (see [`dirs`]): a file there
+//! replaces the built-in one of the same name. Each entry states its meaning, its source and
+//! whether that meaning was confirmed by the provider's own documentation (`verified`);
+//! [`crate::validate`] warns when an unverified entry is used and errors, listing what the
+//! provider supports, when an intent has no matching entry. Each entry is a typed
+//! [`crate::policy::Effect`] ([`Entry::effect`], [`Provider::rules`]).
+
+pub mod dirs;
+mod lookup;
 
 use std::net::IpAddr;
+use std::ops::Range;
+use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tern_types::{Asn, Community, LargeCommunity};
+use toml::Spanned;
 
 use crate::policy::{Action, CommunityValue, Effect, Level, Neighbors, Region};
 
 /// The dictionaries shipped with tern: (id, file text).
 const BUILTIN: &[(&str, &str)] = &[
-    ("arelion", include_str!("../providers/arelion.toml")),
-    ("buyvm", include_str!("../providers/buyvm.toml")),
-    ("cogent", include_str!("../providers/cogent.toml")),
-    ("gtt", include_str!("../providers/gtt.toml")),
-    ("he", include_str!("../providers/he.toml")),
-    ("lumen", include_str!("../providers/lumen.toml")),
-    ("ntt", include_str!("../providers/ntt.toml")),
-    ("vultr", include_str!("../providers/vultr.toml")),
+    ("arelion", include_str!("../../providers/arelion.toml")),
+    ("buyvm", include_str!("../../providers/buyvm.toml")),
+    ("cogent", include_str!("../../providers/cogent.toml")),
+    ("gtt", include_str!("../../providers/gtt.toml")),
+    ("he", include_str!("../../providers/he.toml")),
+    ("lumen", include_str!("../../providers/lumen.toml")),
+    ("ntt", include_str!("../../providers/ntt.toml")),
+    ("vultr", include_str!("../../providers/vultr.toml")),
 ];
 
-/// A broken dictionary file (a bug in tern's data, caught by the crate's tests).
+/// A broken dictionary file: in tern's own data a bug (caught by the crate's tests), in the
+/// operator's providers directory a finding with file:line ([`dirs`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProviderError {
     /// Not valid TOML or not the schema.
-    #[error("provider dictionary {id}: {source}")]
+    #[error("provider dictionary {id}: {message}")]
     Syntax {
         /// The dictionary id.
         id: String,
-        /// What the TOML parser said.
-        source: Box<toml::de::Error>,
+        /// What the TOML parser said, on one line.
+        message: String,
+        /// Byte range in the file.
+        span: Option<Range<usize>>,
     },
     /// An entry's region is not among the dictionary's `regions`.
     #[error("provider dictionary {id}: region {region} is not in [provider] regions")]
@@ -43,6 +55,8 @@ pub enum ProviderError {
         id: String,
         /// The region.
         region: Region,
+        /// Byte range of the entry.
+        span: Range<usize>,
     },
     /// A community template that is not `A:B` / `A:B:C` with numbers or `{asn}`.
     #[error("provider dictionary {id}: bad community template {template:?}")]
@@ -51,7 +65,46 @@ pub enum ProviderError {
         id: String,
         /// The template.
         template: String,
+        /// Byte range of the entry.
+        span: Range<usize>,
     },
+    /// An entry whose fields do not make an effect (a prepend without `times`, …).
+    #[error("provider dictionary {id}: {message}")]
+    Entry {
+        /// The dictionary id.
+        id: String,
+        /// What is wrong.
+        message: String,
+        /// Byte range of the entry.
+        span: Range<usize>,
+    },
+}
+
+impl ProviderError {
+    /// Where in the file the problem is (byte range), when known.
+    pub fn span(&self) -> Option<Range<usize>> {
+        match self {
+            ProviderError::Syntax { span, .. } => span.clone(),
+            ProviderError::Region { span, .. }
+            | ProviderError::Template { span, .. }
+            | ProviderError::Entry { span, .. } => Some(span.clone()),
+        }
+    }
+
+    /// The message without the `provider dictionary ID:` prefix.
+    pub fn detail(&self) -> String {
+        match self {
+            ProviderError::Syntax { message, .. } | ProviderError::Entry { message, .. } => {
+                message.clone()
+            }
+            ProviderError::Region { region, .. } => {
+                format!("region {region} is not in [provider] regions")
+            }
+            ProviderError::Template { template, .. } => {
+                format!("bad community template {template:?}")
+            }
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,7 +113,7 @@ struct RawDictionary {
     provider: RawProviderInfo,
     session: Option<SessionDefaults>,
     #[serde(default)]
-    community: Vec<RawEntry>,
+    community: Vec<Spanned<RawEntry>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,12 +128,31 @@ struct RawProviderInfo {
     regions: Option<Vec<Region>>,
 }
 
+/// Where a dictionary comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "path")]
+pub enum Origin {
+    /// Shipped with tern (`crates/tern-model/providers/`).
+    Builtin,
+    /// A file in the operator's providers directory.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Builtin => f.write_str("built-in"),
+            Origin::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
 fn yes() -> bool {
     true
 }
 
 /// Where a provider's customer sessions are, as documented.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionDefaults {
     /// The AS the session is with (Vultr VPS: 64515).
@@ -96,7 +168,7 @@ pub struct SessionDefaults {
 }
 
 /// Whether an entry applies to one AS (given in the intent) or to everyone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Target {
     /// A neighbor AS of the provider, given by `{asn}` in the value (or fixed by `peer`).
@@ -214,32 +286,71 @@ impl Entry {
         }
     }
 
-    /// The AS filled into `{asn}` when `v` is an instance of this entry (`Some(None)` for an
-    /// entry without `{asn}`); `None` when it is not.
-    fn matches(&self, v: CommunityValue) -> Option<Option<Asn>> {
-        fn fit(slots: &[Slot], parts: &[u32]) -> Option<Option<Asn>> {
-            let mut asn = None;
-            for (s, p) in slots.iter().zip(parts) {
-                match s {
-                    Slot::Fixed(f) if f == p => {}
-                    Slot::Fixed(_) => return None,
-                    Slot::Asn => asn = Some(Asn(*p)),
-                }
-            }
-            Some(asn)
-        }
-        let asn = match v {
-            CommunityValue::Standard(c) => {
-                fit(&self.standard?, &[u32::from(c.high()), u32::from(c.low())])?
-            }
-            CommunityValue::Large(c) => fit(&self.large?, &[c.global, c.local1, c.local2])?,
+    /// The community templates as written in the dictionary (`64600:{asn}`,
+    /// `20473:6000:{asn}`): the standard form first, then the large one.
+    pub fn templates(&self) -> Vec<String> {
+        let show = |s: &Slot| match s {
+            Slot::Fixed(v) => v.to_string(),
+            Slot::Asn => "{asn}".to_owned(),
         };
-        if let (Some(p), Some(a)) = (self.peer, asn) {
-            if p != a {
-                return None;
-            }
+        let mut v = Vec::new();
+        if let Some(t) = &self.standard {
+            v.push(t.iter().map(show).collect::<Vec<_>>().join(":"));
         }
-        Some(asn.or(self.peer))
+        if let Some(t) = &self.large {
+            v.push(t.iter().map(show).collect::<Vec<_>>().join(":"));
+        }
+        v
+    }
+
+    /// Why the entry's fields make no effect, if they do not.
+    fn problem(&self) -> Option<String> {
+        let has_asn = self.standard.iter().flatten().any(|s| *s == Slot::Asn)
+            || self.large.iter().flatten().any(|s| *s == Slot::Asn);
+        match self.action {
+            Action::Prepend
+                if !self
+                    .times
+                    .is_some_and(|t| (1..=crate::defaults::MAX_PREPEND).contains(&t)) =>
+            {
+                return Some(format!(
+                    "a prepend needs times = 1..{}",
+                    crate::defaults::MAX_PREPEND
+                ));
+            }
+            Action::LocalPref if self.level.is_none() => {
+                return Some(
+                    "a local-pref needs level = \"lowest\", \"low\", \"peer\" or \"high\"".into(),
+                );
+            }
+            _ => {}
+        }
+        if self.action != Action::Prepend && self.times.is_some() {
+            return Some(format!(
+                "times has no meaning for action = \"{}\"",
+                self.action
+            ));
+        }
+        if self.action != Action::LocalPref && self.level.is_some() {
+            return Some(format!(
+                "level has no meaning for action = \"{}\"",
+                self.action
+            ));
+        }
+        match self.target {
+            Target::Peer if !has_asn && self.peer.is_none() => {
+                Some("target = \"peer\" needs {asn} in the community or a fixed peer = AS".into())
+            }
+            Target::All | Target::Peers if has_asn => Some(format!(
+                "{{asn}} in the community needs target = \"peer\", not \"{}\"",
+                if self.target == Target::All {
+                    "all"
+                } else {
+                    "peers"
+                }
+            )),
+            _ => None,
+        }
     }
 
     /// Operator words for this entry, e.g. `no-announce to AS{asn} in europe`.
@@ -289,6 +400,12 @@ pub struct Provider {
     pub regions: Vec<Region>,
     /// Action communities.
     pub entries: Vec<Entry>,
+    /// Where this dictionary comes from.
+    pub origin: Origin,
+    /// The text it was read from (`tern providers show NAME --toml` prints it).
+    pub text: String,
+    /// A file of the providers directory that replaces the built-in dictionary of this name.
+    pub overrides_builtin: bool,
 }
 
 /// One dictionary entry made concrete for one neighbour: its effect and its community.
@@ -307,14 +424,19 @@ impl Provider {
     pub fn parse(id: &str, text: &str) -> Result<Provider, ProviderError> {
         let raw: RawDictionary = toml::from_str(text).map_err(|e| ProviderError::Syntax {
             id: id.to_owned(),
-            source: Box::new(e),
+            message: e.message().replace('\n', " ").trim().to_owned(),
+            span: e.span(),
         })?;
-        let bad = |t: &str| ProviderError::Template {
-            id: id.to_owned(),
-            template: t.to_owned(),
-        };
         let mut entries = Vec::with_capacity(raw.community.len());
-        for e in raw.community {
+        let mut spans = Vec::with_capacity(raw.community.len());
+        for se in raw.community {
+            let span = se.span();
+            let e = se.into_inner();
+            let bad = |t: &str| ProviderError::Template {
+                id: id.to_owned(),
+                template: t.to_owned(),
+                span: span.clone(),
+            };
             let standard = match &e.standard {
                 Some(t) => Some(
                     slots::<2>(t)
@@ -330,7 +452,7 @@ impl Provider {
             if standard.is_none() && large.is_none() {
                 return Err(bad(""));
             }
-            entries.push(Entry {
+            let entry = Entry {
                 action: e.action,
                 target: e.target,
                 peer: e.peer,
@@ -342,16 +464,30 @@ impl Provider {
                 meaning: e.meaning,
                 source: e.source,
                 verified: e.verified,
-            });
+            };
+            if let Some(message) = entry.problem() {
+                return Err(ProviderError::Entry {
+                    id: id.to_owned(),
+                    message,
+                    span,
+                });
+            }
+            entries.push(entry);
+            spans.push(span);
         }
         let mut regions: Vec<Region> = entries.iter().filter_map(|e| e.region).collect();
         regions.sort();
         regions.dedup();
         if let Some(declared) = raw.provider.regions {
-            if let Some(r) = regions.iter().find(|r| !declared.contains(r)) {
+            if let Some((e, span)) = entries
+                .iter()
+                .zip(&spans)
+                .find(|(e, _)| e.region.is_some_and(|r| !declared.contains(&r)))
+            {
                 return Err(ProviderError::Region {
                     id: id.to_owned(),
-                    region: *r,
+                    region: e.region.unwrap_or(Region::Europe),
+                    span: span.clone(),
                 });
             }
             regions = declared;
@@ -368,6 +504,9 @@ impl Provider {
             session: raw.session,
             regions,
             entries,
+            origin: Origin::Builtin,
+            text: text.to_owned(),
+            overrides_builtin: false,
         })
     }
 
@@ -392,59 +531,6 @@ impl Provider {
                 community: e.value(asn)?,
             })
         })
-    }
-
-    /// The entry a community is an instance of, and the AS it names (for `{asn}` templates).
-    pub fn lookup(&self, v: CommunityValue) -> Option<(&Entry, Option<Asn>)> {
-        self.entries
-            .iter()
-            .find_map(|e| e.matches(v).map(|asn| (e, asn)))
-    }
-
-    /// Is the community in this provider's namespace (its AS as the first part, or the first
-    /// part of one of its templates)?
-    pub fn owns(&self, v: CommunityValue) -> bool {
-        let first = match v {
-            CommunityValue::Standard(c) => u32::from(c.high()),
-            CommunityValue::Large(c) => c.global,
-        };
-        first == self.asn.0
-            || self.entries.iter().any(|e| {
-                let head = match v {
-                    CommunityValue::Standard(_) => e.standard.map(|s| s[0]),
-                    CommunityValue::Large(_) => e.large.map(|s| s[0]),
-                };
-                head == Some(Slot::Fixed(first))
-            })
-    }
-
-    /// Up to three entries with fixed values in the namespace of `v`, nearest in value first:
-    /// (community, meaning). For "not in the dictionary; did you mean" messages.
-    pub fn nearest(&self, v: CommunityValue) -> Vec<(CommunityValue, String)> {
-        let key = |c: CommunityValue| -> Option<(u32, u64)> {
-            match c {
-                CommunityValue::Standard(c) => Some((u32::from(c.high()), u64::from(c.low()))),
-                CommunityValue::Large(c) => {
-                    Some((c.global, (u64::from(c.local1) << 32) | u64::from(c.local2)))
-                }
-            }
-        };
-        let Some((head, at)) = key(v) else {
-            return Vec::new();
-        };
-        let mut v: Vec<(u64, CommunityValue, String)> = self
-            .entries
-            .iter()
-            .filter_map(|e| {
-                let c = e.value(None)?;
-                let (h, x) = key(c)?;
-                (h == head && std::mem::discriminant(&c) == std::mem::discriminant(&v))
-                    .then(|| (x.abs_diff(at), c, e.meaning.clone()))
-            })
-            .collect();
-        v.sort_by_key(|(d, _, _)| *d);
-        v.dedup_by_key(|(_, c, _)| *c);
-        v.into_iter().take(3).map(|(_, c, m)| (c, m)).collect()
     }
 
     /// What this provider supports, one line per entry kind, for error messages.
@@ -512,6 +598,18 @@ impl Providers {
     /// Every dictionary.
     pub fn iter(&self) -> impl Iterator<Item = &Provider> {
         self.0.iter()
+    }
+
+    /// The dictionary id `key` is most likely a typo of (by id or name), for "did you mean".
+    pub fn suggest(&self, key: &str) -> Option<&str> {
+        let by_id = crate::diag::did_you_mean(key, self.0.iter().map(|p| p.id.as_str()));
+        by_id.or_else(|| {
+            let name = crate::diag::did_you_mean(key, self.0.iter().map(|p| p.name.as_str()))?;
+            self.0
+                .iter()
+                .find(|p| p.name == name)
+                .map(|p| p.id.as_str())
+        })
     }
 
     /// The ids, for "known providers are …" messages.
