@@ -790,6 +790,9 @@ fn killed_up_is_incomplete_and_down_is_idempotent() {
     wait_state(&lab, &mut up, "BIRDs", &|s| {
         count(s, "processes", Some("bird")) >= 3
     });
+    // While up runs, status says it is being built.
+    let status = lab.ok(&["lab", "status"]);
+    assert!(status.contains("still building"), "{status}");
     send(up.child().id(), "KILL", false);
     let _ = up.child().wait();
     // What kill -9 left is a lab that status names incomplete, in text.
