@@ -559,7 +559,8 @@ fn minimal_example_ipv6_only_up_measure_fail_heal() {
     need_root!();
     let lab = Lab::new("mi");
     let cfg = example("minimal/tern.toml");
-    lab.ok(&["lab", "up", cfg.to_str().unwrap(), "--timeout", "30"]);
+    let up = lab.ok(&["lab", "up", cfg.to_str().unwrap(), "--timeout", "30"]);
+    assert!(up.contains("IPv6 only"), "{up}");
     let c = lab.catchment();
     assert_eq!(c.len(), 2, "{c:?}");
     assert!(
