@@ -40,6 +40,9 @@ pub struct SiteConfig {
     pub prefixes: Vec<PrefixPolicy>,
     /// Every check of those services.
     pub checks: Vec<CheckDef>,
+    /// The site's unicast prefixes (role `unicast`): `tern ctl drain` keeps them announced
+    /// unless told `--all`, so the operator can still reach the box.
+    pub unicast: Vec<Prefix>,
 }
 
 /// One BGP session of the site.
@@ -215,6 +218,13 @@ impl SiteConfig {
             upstreams,
             prefixes,
             checks,
+            unicast: net
+                .prefixes
+                .iter()
+                .filter(|p| matches!(&p.role, tern_model::network::Role::Unicast(site) if *site == s.id))
+                .map(|p| p.prefix)
+                .filter(|p| s.announces.contains(p))
+                .collect(),
         })
     }
 

@@ -21,7 +21,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::announcer::{Control, View};
+use crate::announcer::{Control, DrainScope, View};
 use crate::serve::accept::{Limits, serve_connections};
 use proto::{
     ActionReport, CheckReport, ChecksReport, PrefixReport, Request, Response, RouteReport,
@@ -165,11 +165,16 @@ pub async fn handle(
         Request::Status => ok(&status(&view.borrow())),
         Request::Routes => ok(&routes(&view.borrow())),
         Request::Checks => ok(&checks(&view.borrow())),
-        Request::Drain { prefix } | Request::Undrain { prefix } => {
+        Request::Drain { prefix, all } | Request::Undrain { prefix, all } => {
             let drained = matches!(req, Request::Drain { .. });
+            let scope = match (prefix, all) {
+                (Some(p), _) => DrainScope::Prefix(p),
+                (None, false) => DrainScope::Service,
+                (None, true) => DrainScope::All,
+            };
             let (tx, rx) = oneshot::channel();
             let msg = Control::Drain {
-                prefix,
+                scope,
                 drained,
                 reply: Some(tx),
             };
@@ -177,14 +182,40 @@ pub async fn handle(
                 return err("the daemon is shutting down".into());
             }
             match rx.await {
-                Ok(Ok(n)) => ok(&ActionReport {
-                    lines: vec![format!(
-                        "{} {n} prefix(es){}",
+                Ok(Ok(matched)) => {
+                    let v = view.borrow();
+                    let kept: Vec<String> = v
+                        .prefixes
+                        .iter()
+                        .filter(|p| !matched.contains(&p.prefix))
+                        .map(|p| p.prefix.to_string())
+                        .collect();
+                    let mut lines = vec![format!(
+                        "{} {} prefix(es){}",
                         if drained { "drained" } else { "undrained" },
-                        prefix.map(|p| format!(" ({p})")).unwrap_or_default()
-                    )],
-                }),
-                Ok(Err(why)) => err(why),
+                        matched.len(),
+                        if matched.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                " ({})",
+                                matched
+                                    .iter()
+                                    .map(|p| p.to_string())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        }
+                    )];
+                    if drained && scope == DrainScope::Service && !kept.is_empty() {
+                        lines.push(format!(
+                            "kept announced (unicast, to reach the box): {}; use --all to drain them too",
+                            kept.join(", ")
+                        ));
+                    }
+                    ok(&ActionReport { lines })
+                }
+                Ok(Err(why)) => err(why.to_string()),
                 Err(_) => err("the daemon is shutting down".into()),
             }
         }
@@ -254,7 +285,7 @@ pub fn status(v: &View) -> StatusReport {
                 prefix: p.prefix.to_string(),
                 state: p.state.to_string(),
                 why: p.why.clone(),
-                since_s: age(p.since),
+                since_s: p.since.elapsed().as_secs(),
                 transitions: p.transitions,
             })
             .collect(),

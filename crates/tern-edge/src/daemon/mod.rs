@@ -5,8 +5,8 @@
 //!   SIGTERM/SIGINT/SIGHUP ─┐          ┌─▶ peer task per upstream ─▶ BGP (TCP-MD5, TTL)
 //!   drain file (polled) ───┤─Control─▶│ announcer (one writer of what is announced)
 //!   tern ctl (Unix socket)─┘          └─▶ watch<View> ─▶ tern ctl, /metrics
-//!   health loop (probe::scheduler) ─HealthEvent─▶ announcer; announcer ─HealthCommand─▶ health loop
-//!   health loop ─watch<HealthStatus> (latest results, run counters)─▶ announcer's view
+//!   health loop (probe::scheduler) ─HealthReport (checks, services; one way)─▶ announcer
+//!   announcer ─HealthCommand::Reload (validated, unbounded)─▶ health loop
 //!   whoami DNS (UDP+TCP) and HTTP /cdn-cgi/trace on the configured addresses
 //! ```
 //!
@@ -188,14 +188,11 @@ impl Daemon {
         // Health loop.
         let scheduler = Scheduler::new(cfg.checks.clone(), cfg.prefixes.clone(), Instant::now())
             .map_err(DaemonError::Health)?;
-        let (events_tx, events_rx) = mpsc::channel(1024);
-        let (health_tx, health_rx) = mpsc::channel(64);
-        let (status_tx, status_rx) = watch::channel(scheduler.status());
+        let (reports_tx, reports_rx) = mpsc::channel(1024);
+        let (health_tx, health_rx) = mpsc::unbounded_channel();
         let health_cancel = cancel.child_token();
         tracker.spawn(async move {
-            scheduler
-                .run(events_tx, status_tx, health_rx, health_cancel)
-                .await;
+            scheduler.run(reports_tx, health_rx, health_cancel).await;
         });
 
         // Announcer and peers.
@@ -209,7 +206,7 @@ impl Daemon {
             cancel.clone(),
         );
         let (control_tx, control_rx) = mpsc::channel(64);
-        let announcer = tokio::spawn(announcer.run(control_rx, events_rx, status_rx));
+        let announcer = tokio::spawn(announcer.run(control_rx, reports_rx));
 
         // Control socket, drain file, signals.
         tracker.spawn(crate::ctl::serve(
