@@ -147,7 +147,7 @@ async fn control_socket_survives_bad_requests() {
     let task = tokio::spawn(a.run(control_rx, reports_rx));
     let dir = std::env::temp_dir().join(format!("tern-ctl-bad-{}", std::process::id()));
     let sock = dir.join("ctl.sock");
-    let listener = tern_edge::ctl::bind(&sock).unwrap();
+    let (listener, _lock) = tern_edge::ctl::bind(&sock).unwrap();
     tracker.spawn(tern_edge::ctl::serve(
         listener,
         view,

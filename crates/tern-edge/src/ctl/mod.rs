@@ -5,11 +5,15 @@
 //! to the announcer as [`Control`] messages (it never changes state itself: STYLE habit 2).
 //! [`request`] is the client side; [`render`] prints reports for people.
 //!
-//! Access control is the socket file's mode (0660, created by the daemon's user): whoever can
-//! open it can drain the site.
+//! Access control is the socket file's mode (0660, created by the daemon's user, in a directory
+//! that is 0750 when we create it): whoever can open it can drain the site. One daemon per
+//! socket: [`socket`] takes a lock first and never unlinks a live socket.
 
 pub mod proto;
 pub mod render;
+pub mod socket;
+
+pub use socket::{SocketError, SocketLock, bind};
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -70,22 +74,6 @@ pub enum CtlError {
     /// No answer in time.
     #[error("{0}: no answer within {CLIENT_TIMEOUT:?}")]
     Timeout(PathBuf),
-}
-
-/// Bind the control socket at `path`: creates the directory, replaces a stale socket file.
-pub fn bind(path: &Path) -> io::Result<UnixListener> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    match std::fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    let l = UnixListener::bind(path)?;
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
-    Ok(l)
 }
 
 /// Serve the control API on `listener` until `shutdown` (on the server layer's accept loop,
@@ -273,6 +261,7 @@ pub fn status(v: &View) -> StatusReport {
                         .map(|t| Instant::now().duration_since(t).as_secs()),
                     established_count: u.established_before + s.stats.established_count,
                     last_down: s.last_down.as_ref().map(|d| d.to_string()),
+                    hint: s.hint.clone(),
                     announced: s.announced,
                     updates_out: s.stats.updates_out,
                 }

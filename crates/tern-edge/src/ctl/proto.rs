@@ -101,6 +101,9 @@ pub struct SessionReport {
     pub established_count: u64,
     /// Why it last went down.
     pub last_down: Option<String>,
+    /// What to check when it does not come up (e.g. the TCP-MD5 password).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
     /// Routes we announce on it.
     pub announced: usize,
     /// UPDATEs sent by the current session task.

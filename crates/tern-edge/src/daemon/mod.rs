@@ -72,6 +72,9 @@ pub enum DaemonError {
     /// The health checks are unusable.
     #[error("health checks: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     Health(Vec<SchedulerError>),
+    /// The control socket cannot be set up (another daemon runs for it, …).
+    #[error("control socket: {0}")]
+    Ctl(#[from] crate::ctl::SocketError),
     /// A listener cannot be set up.
     #[error("{what} {addr}: {source}")]
     Bind {
@@ -98,6 +101,8 @@ pub struct Daemon {
     announcer: tokio::task::JoinHandle<()>,
     tracker: TaskTracker,
     cancel: CancellationToken,
+    /// Held until the socket is removed at the end of [`Daemon::wait`].
+    ctl_lock: crate::ctl::SocketLock,
 }
 
 /// The addresses actually bound (port 0 in tests becomes a real port).
@@ -133,11 +138,8 @@ impl Daemon {
 
         // Listeners first: a daemon that cannot serve what it is configured to refuses to start
         // before it opens any BGP session.
-        let ctl = crate::ctl::bind(&ctl_socket).map_err(|source| DaemonError::Bind {
-            what: "control socket",
-            addr: ctl_socket.display().to_string(),
-            source,
-        })?;
+        // The lock first: a second daemon for this socket stops here, touching nothing.
+        let (ctl, ctl_lock) = crate::ctl::bind(&ctl_socket)?;
         let mut dns = Vec::new();
         for a in &cfg.edge.dns_listen {
             let bind = |what, source| DaemonError::Bind {
@@ -276,6 +278,7 @@ impl Daemon {
             announcer,
             tracker,
             cancel,
+            ctl_lock,
         })
     }
 
@@ -294,7 +297,9 @@ impl Daemon {
         {
             warn!("some tasks did not stop within {STOP_TIMEOUT:?}");
         }
+        // Still holding the lock: the socket is ours to remove.
         let _ = std::fs::remove_file(&self.ctl_socket);
+        drop(self.ctl_lock);
         info!("site daemon stopped");
     }
 
