@@ -109,11 +109,11 @@ async fn connection(
             Ok(_) => {}
         }
         let response = if line.len() > MAX_REQUEST {
-            err(format!("request longer than {MAX_REQUEST} bytes"))
+            err(Failure::TooLong)
         } else {
             match serde_json::from_str::<Request>(line.trim()) {
                 Ok(req) => handle(req, &view, &control).await,
-                Err(e) => err(format!("bad request: {e}")),
+                Err(e) => err(Failure::BadRequest(e.to_string())),
             }
         };
         let mut out = serde_json::to_vec(&response).unwrap_or_else(|_| b"{\"ok\":false}".to_vec());
@@ -124,11 +124,35 @@ async fn connection(
     }
 }
 
-fn err(why: String) -> Response {
+/// Why the daemon refused or could not do a request: the `error` of a [`Response`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The request line is too long.
+    #[error("request longer than {MAX_REQUEST} bytes")]
+    TooLong,
+    /// Not a request.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// The announcer is gone.
+    #[error("the daemon is shutting down")]
+    ShuttingDown,
+    /// A drain the announcer refused.
+    #[error(transparent)]
+    Drain(#[from] crate::announcer::DrainError),
+    /// A reload the announcer refused.
+    #[error("reload refused, the running configuration stays: {0}")]
+    Reload(#[from] crate::announcer::ReloadError),
+    /// A report that does not serialise.
+    #[error("cannot encode the report: {0}")]
+    Encode(String),
+}
+
+fn err(why: Failure) -> Response {
     Response {
         ok: false,
         result: None,
-        error: Some(why),
+        error: Some(why.to_string()),
     }
 }
 
@@ -139,7 +163,7 @@ fn ok<T: serde::Serialize>(v: &T) -> Response {
             result: Some(v),
             error: None,
         },
-        Err(e) => err(e.to_string()),
+        Err(e) => err(Failure::Encode(e.to_string())),
     }
 }
 
@@ -167,7 +191,7 @@ pub async fn handle(
                 reply: Some(tx),
             };
             if control.send(msg).await.is_err() {
-                return err("the daemon is shutting down".into());
+                return err(Failure::ShuttingDown);
             }
             match rx.await {
                 Ok(Ok(matched)) => {
@@ -203,8 +227,8 @@ pub async fn handle(
                     }
                     ok(&ActionReport { lines })
                 }
-                Ok(Err(why)) => err(why.to_string()),
-                Err(_) => err("the daemon is shutting down".into()),
+                Ok(Err(why)) => err(why.into()),
+                Err(_) => err(Failure::ShuttingDown),
             }
         }
         Request::Reload => {
@@ -214,14 +238,12 @@ pub async fn handle(
                 .await
                 .is_err()
             {
-                return err("the daemon is shutting down".into());
+                return err(Failure::ShuttingDown);
             }
             match rx.await {
                 Ok(Ok(lines)) => ok(&ActionReport { lines }),
-                Ok(Err(why)) => err(format!(
-                    "reload refused, the running configuration stays: {why}"
-                )),
-                Err(_) => err("the daemon is shutting down".into()),
+                Ok(Err(why)) => err(why.into()),
+                Err(_) => err(Failure::ShuttingDown),
             }
         }
     }
