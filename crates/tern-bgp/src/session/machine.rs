@@ -54,7 +54,7 @@ pub struct Session {
     idle_until: Option<Instant>,
     connect_retry_at: Option<Instant>,
     backoff: Backoff,
-    /// Idle wait after an error (`error_wait` .. `error_wait_max`).
+    /// Idle wait after an error (`error_wait`).
     error_backoff: Backoff,
     conns: Vec<Conn>,
     next_id: u64,
@@ -74,11 +74,10 @@ impl Session {
     pub fn new(cfg: SessionConfig) -> Self {
         let open = local_open(&cfg);
         let backoff = Backoff::new(cfg.connect_retry, cfg.connect_retry_max, cfg.jitter_seed);
-        let error_backoff = Backoff::new(
-            cfg.error_wait,
-            cfg.error_wait_max,
-            cfg.jitter_seed.wrapping_add(1),
-        );
+        let (wait, wait_max) = cfg
+            .error_wait
+            .unwrap_or((cfg.connect_retry, cfg.connect_retry_max));
+        let error_backoff = Backoff::new(wait, wait_max, cfg.jitter_seed.wrapping_add(1));
         let rib_in = cfg.adj_rib_in.then(|| AdjRibIn::new(cfg.max_prefixes));
         Session {
             cfg,

@@ -574,8 +574,7 @@ fn tcp_loss_in_established_goes_idle_then_reconnects() {
 #[test]
 fn error_wait_bounds_the_idle_after_an_error() {
     let mut c = cfg();
-    c.error_wait = Duration::from_secs(40);
-    c.error_wait_max = Duration::from_secs(80);
+    c.error_wait = Some((Duration::from_secs(40), Duration::from_secs(80)));
     let mut b = Bench::new(c);
     let conn = b.establish(30);
     b.input(Input::Closed(conn));

@@ -117,8 +117,7 @@ pub fn reset_reasons(old: &UpstreamConfig, new: &UpstreamConfig) -> Vec<&'static
     // Timers of the session's state machine, fixed when it is built.
     check(
         o.session.connect_retry != n.session.connect_retry
-            || o.session.error_wait != n.session.error_wait
-            || o.session.error_wait_max != n.session.error_wait_max,
+            || o.session.error_wait != n.session.error_wait,
         "connect retry / error wait",
     );
     check(o.session.families != n.session.families, "families");

@@ -305,10 +305,7 @@ fn upstream(
         session.connect_retry = r;
         session.connect_retry_max = session.connect_retry_max.max(r);
     }
-    if let Some((min, max)) = u.error_wait {
-        session.error_wait = min;
-        session.error_wait_max = max;
-    }
+    session.error_wait = u.error_wait;
     session.families = vec![u.afi()];
     // Different seeds per session: retries of two sessions do not line up.
     session.jitter_seed = u
