@@ -35,6 +35,8 @@
 //! compresses against a table capped at [`MAX_COMPRESSION_ENTRIES`] suffixes, which avoids the
 //! quadratic compression cost hickory had (RUSTSEC-2026-0119).
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod ecs;
 mod encode;
 mod message;
