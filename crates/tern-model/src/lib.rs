@@ -19,6 +19,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod diag;
+pub mod dns;
 pub mod edge;
 mod intent;
 pub mod lab;

@@ -226,6 +226,7 @@ pub fn validate(raw: RawFile, src: &Source, providers: &Providers) -> (Network, 
         .filter_map(|s| crate::service::service(&mut cx, s, &prefixes))
         .collect();
 
+    let dns = crate::dns::dns(&mut cx, raw.dns.as_ref(), &prefixes, &sites, base);
     let network = Network {
         name: rn.name,
         asn,
@@ -235,6 +236,7 @@ pub fn validate(raw: RawFile, src: &Source, providers: &Providers) -> (Network, 
         prefixes,
         sites,
         services,
+        dns,
     };
     let mut diags = cx.diags;
     dedup(&mut diags);
