@@ -294,20 +294,18 @@ pub struct BoundName {
     pub ttl: u32,
 }
 
-/// A domain name in text: labels of 1–63 octets of letters, digits, `-`, `_` (and `*` alone as
-/// the first label), at most 253 characters. Returns it lower-cased without the trailing dot.
+/// A domain name in text: labels of 1–63 octets of letters, digits, `-`, `_`, at most 253
+/// characters (no wildcards: tern's GeoDNS does not expand them). Returns it lower-cased without the trailing dot.
 pub fn check_name(s: &str) -> Result<String, String> {
     let t = s.strip_suffix('.').unwrap_or(s).to_ascii_lowercase();
     if t.is_empty() || t.len() > 253 {
         return Err(format!("{s:?} is not a domain name (1 to 253 characters)"));
     }
-    for (i, l) in t.split('.').enumerate() {
+    for l in t.split('.') {
         let ok = !l.is_empty()
             && l.len() <= 63
-            && (l
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                || (i == 0 && l == "*"));
+            && l.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !ok {
             return Err(format!("{s:?} has a bad label {l:?}"));
         }
