@@ -19,10 +19,10 @@ use tern_bgp::session::State;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::announcer::{Control, View};
+use crate::serve::accept::{Limits, serve_connections};
 use proto::{
     ActionReport, CheckReport, ChecksReport, PrefixReport, Request, Response, RouteReport,
     RoutesReport, SessionReport, StatusReport, UpstreamRoutes,
@@ -34,6 +34,10 @@ pub const MAX_REQUEST: usize = 4096;
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Concurrent control connections.
 pub const MAX_CONNECTIONS: usize = 16;
+/// A control connection is closed after this long (a reload answers within [`CLIENT_TIMEOUT`]).
+pub const MAX_LIFETIME: Duration = Duration::from_secs(300);
+/// The control socket's limits (no per-client cap: a Unix socket has no client address).
+pub const LIMITS: Limits = Limits::new(MAX_CONNECTIONS, MAX_LIFETIME);
 
 /// Control-socket problems.
 #[derive(Debug, thiserror::Error)]
@@ -84,39 +88,22 @@ pub fn bind(path: &Path) -> io::Result<UnixListener> {
     Ok(l)
 }
 
-/// Serve the control API on `listener` until `shutdown`.
+/// Serve the control API on `listener` until `shutdown` (on the server layer's accept loop,
+/// [`LIMITS`]).
 pub async fn serve(
     listener: UnixListener,
     view: watch::Receiver<View>,
     control: mpsc::Sender<Control>,
     shutdown: CancellationToken,
 ) {
-    let mut conns = JoinSet::new();
-    loop {
-        while conns.try_join_next().is_some() {}
-        let stream = tokio::select! {
-            () = shutdown.cancelled() => break,
-            r = listener.accept() => match r {
-                Ok((s, _)) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "ctl accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        if conns.len() >= MAX_CONNECTIONS {
-            continue;
+    let _ = serve_connections(listener, LIMITS, "ctl", shutdown, move |stream, ()| {
+        let (view, control) = (view.clone(), control.clone());
+        async move {
+            connection(stream, view, control).await;
+            Ok(())
         }
-        let (view, control, shutdown) = (view.clone(), control.clone(), shutdown.clone());
-        conns.spawn(async move {
-            tokio::select! {
-                () = shutdown.cancelled() => {}
-                () = connection(stream, view, control) => {}
-            }
-        });
-    }
-    conns.shutdown().await;
+    })
+    .await;
 }
 
 async fn connection(

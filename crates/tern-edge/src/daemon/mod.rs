@@ -39,7 +39,9 @@ use tracing::{info, warn};
 use crate::announcer::{Announcer, Control, View};
 use crate::config::{ConfigError, SiteConfig};
 use crate::probe::scheduler::{Scheduler, SchedulerError};
-use crate::whoami::http::Router;
+use crate::serve::dns::DnsLimits;
+use crate::serve::http::Router;
+use crate::whoami::dns::Whoami;
 use crate::whoami::trace::{TRACE_PATH, Trace};
 
 pub use drain_file::{DRAIN_POLL, parse_drain_file};
@@ -231,21 +233,32 @@ impl Daemon {
         }
 
         // "Which site": DNS and HTTP.
+        let whoami = Arc::new(Whoami(identity.clone()));
         for (udp, tcp) in dns {
             tracker.spawn(log_end(
                 "dns udp",
-                crate::whoami::dns::serve_udp(udp, identity.clone(), cancel.clone()),
+                crate::serve::dns::serve_udp(
+                    udp,
+                    whoami.clone(),
+                    DnsLimits::default(),
+                    cancel.clone(),
+                ),
             ));
             tracker.spawn(log_end(
                 "dns tcp",
-                crate::whoami::dns::serve_tcp(tcp, identity.clone(), cancel.clone()),
+                crate::serve::dns::serve_tcp(
+                    tcp,
+                    whoami.clone(),
+                    DnsLimits::default(),
+                    cancel.clone(),
+                ),
             ));
         }
         let trace_router = Arc::new(Router::new().route(TRACE_PATH, Trace::new(identity.clone())));
         for l in http {
             tracker.spawn(log_end(
                 "http",
-                crate::whoami::http::serve(l, trace_router.clone(), cancel.clone()),
+                crate::serve::http::serve(l, trace_router.clone(), cancel.clone()),
             ));
         }
         if let Some(l) = metrics {
@@ -254,7 +267,7 @@ impl Daemon {
                 .route(TRACE_PATH, Trace::new(identity));
             tracker.spawn(log_end(
                 "metrics",
-                crate::whoami::http::serve(l, Arc::new(router), cancel.clone()),
+                crate::serve::http::serve(l, Arc::new(router), cancel.clone()),
             ));
         }
         info!(ctl = %ctl_socket.display(), ?bound, "site daemon started");
