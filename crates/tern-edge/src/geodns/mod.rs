@@ -12,6 +12,7 @@
 //! Response rate limiting ([`tern_geodns::rrl`]) applies to UDP only: over TCP the source
 //! address is proven by the handshake.
 
+pub mod server;
 pub mod watch;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -76,6 +77,11 @@ impl GeoDns {
             Ok(mut g) => *g = new,
             Err(p) => *p.into_inner() = new,
         }
+    }
+
+    /// The shared up-mask (bit i = site i), for the watchers.
+    pub fn up_mask(&self) -> Arc<AtomicU64> {
+        self.up.clone()
     }
 
     /// Which sites are up now.
