@@ -37,7 +37,7 @@ pub mod select;
 mod test_zone;
 pub mod zone;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use tern_model::dns::Dns;
 use tern_types::SiteId;
@@ -94,7 +94,9 @@ pub fn load_geo(dns: &Dns) -> Result<Option<geo::GeoDb>, Error> {
 }
 
 /// A responder for a validated `[dns]`, with its map and geolocation file loaded;
-/// `identity` is the NSID / `id.server` answer when `[dns] identity` is not set.
+/// `identity` is the NSID / `id.server` answer when `[dns] identity` is not set. A reload is
+/// another call: on error the caller keeps the responder it has, so a broken map or MMDB
+/// never replaces a good one.
 pub fn build(dns: &Dns, identity: &str) -> Result<Responder, Error> {
     if dns.sites.len() > select::MAX_SITES {
         return Err(Error::TooManySites(dns.sites.len()));
@@ -104,22 +106,3 @@ pub fn build(dns: &Dns, identity: &str) -> Result<Responder, Error> {
     Ok(Responder::new(Zone::new(dns), selector, identity))
 }
 
-/// Reloads the map and geolocation file into `old`'s selector. On any error the old
-/// responder is returned unchanged with the error: a broken file never replaces a good one.
-pub fn reload(old: Responder, dns: &Dns) -> (Responder, Result<(), Error>) {
-    let map = match load_map(dns) {
-        Ok(m) => m,
-        Err(e) => return (old, Err(e)),
-    };
-    let geo = match load_geo(dns) {
-        Ok(g) => g,
-        Err(e) => return (old, Err(e)),
-    };
-    let sites = old.selector().sites().to_vec();
-    (old.with_selector(Selector::new(sites, map, geo)), Ok(()))
-}
-
-/// `path` relative to `base` unless absolute.
-pub fn resolve(base: &Path, path: &Path) -> PathBuf {
-    base.join(path)
-}

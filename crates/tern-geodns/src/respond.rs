@@ -130,11 +130,6 @@ impl Responder {
         &self.identity
     }
 
-    /// With another selector (map or geolocation reload).
-    pub fn with_selector(self, selector: Selector) -> Responder {
-        Responder { selector, ..self }
-    }
-
     /// The reply to `query` from `peer`, or `None` to drop it. `up` says which sites are
     /// healthy now.
     pub fn respond(

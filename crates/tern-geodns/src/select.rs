@@ -158,16 +158,6 @@ impl Selector {
         self.geo.as_ref()
     }
 
-    /// With another map (a reload); the rest unchanged.
-    pub fn with_map(self, map: Option<MapIndex>) -> Selector {
-        Selector { map, ..self }
-    }
-
-    /// With another geolocation file.
-    pub fn with_geo(self, geo: Option<GeoDb>) -> Selector {
-        Selector { geo, ..self }
-    }
-
     /// Can site `i` be answered with for `family`?
     pub fn eligible(&self, i: usize, family: Family, up: Up) -> bool {
         let Some(s) = self.sites.get(i) else {
