@@ -105,4 +105,3 @@ pub fn build(dns: &Dns, identity: &str) -> Result<Responder, Error> {
     let identity = dns.identity.as_deref().unwrap_or(identity);
     Ok(Responder::new(Zone::new(dns), selector, identity))
 }
-
