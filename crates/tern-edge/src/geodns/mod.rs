@@ -15,6 +15,8 @@
 pub mod server;
 pub mod watch;
 
+use std::path::Path;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
@@ -126,4 +128,37 @@ impl DnsHandler for GeoDns {
         }
         Some(bytes)
     }
+}
+
+/// The GeoDNS of a site daemon (`tern run`): when tern.toml has `[dns]`, the daemon's DNS
+/// listeners (`[site.NAME.edge] dns_listen`, normally the anycast address) answer the zone
+/// with this handler instead of the "which site" responder (CHAOS and NSID answers stay, with
+/// the site's name), and the site watchers run on `tracker` until `cancel`. `None` without
+/// `[dns]`. The zone and data are read at start; a daemon reload does not re-read them yet.
+pub fn for_daemon(
+    config: &Path,
+    site: &str,
+    tracker: &tokio_util::task::TaskTracker,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<Option<Arc<GeoDns>>, server::ServeError> {
+    let model = tern_model::load(config).map_err(|e| server::ServeError::Config(e.to_string()))?;
+    let Some(mut dns) = model.network.dns else {
+        return Ok(None);
+    };
+    // In the daemon the answering instance is the site: NSID and id.server name it.
+    dns.identity = Some(site.to_owned());
+    let handler = Arc::new(GeoDns::new(
+        tern_geodns::build(&dns, site)?,
+        Arc::new(AtomicU64::new(0)),
+        dns.rrl,
+    ));
+    watch::spawn(
+        &dns.sites,
+        &dns.health,
+        handler.up_mask(),
+        None,
+        tracker,
+        cancel.clone(),
+    );
+    Ok(Some(handler))
 }
