@@ -140,3 +140,61 @@ fn check_reports_dns_mistakes_with_lines() {
         "{text}"
     );
 }
+
+/// `tern run` with `[dns]`: the site daemon's DNS listener serves the GeoDNS zone (here with no
+/// site healthy yet, so the anycast address) and still names the site in CHAOS and NSID.
+#[test]
+fn tern_run_serves_the_zone_on_its_dns_listener() {
+    let d = TempDir::new("dns-run");
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let toml = TOML.replace(
+        "[site.nyc]",
+        &format!(
+            "[site.ams.edge]\nctl_socket = \"ctl.sock\"\ndrain_file = \"drain\"\ndns_listen = [\"127.0.0.1:{port}\"]\n[site.nyc]"
+        ),
+    );
+    let cfg = d.write("tern.toml", &toml);
+    d.write("dns-map.json", "{\"version\": 1}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
+        .args(["run", &cfg, "--site", "ams", "--log", "warn"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let dig = |args: &[&str]| {
+        let out = std::process::Command::new("dig")
+            .args(["@127.0.0.1", "-p", &port.to_string(), "+time=1", "+tries=1"])
+            .args(args)
+            .output()
+            .expect("dig (dnsutils) must be installed");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mut answer = String::new();
+    for _ in 0..50 {
+        answer = dig(&["+nsid", "www.example.net", "AAAA"]);
+        if answer.contains("status: NOERROR") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let chaos = dig(&["+short", "id.server", "CH", "TXT"]);
+    let nx = dig(&["nope.example.net", "A"]);
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(answer.contains("flags: qr aa rd;"), "{answer}\n{err}");
+    assert!(
+        answer.contains("www.example.net.\t30\tIN\tAAAA\t2001:db8::1"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("(\"ams\")"),
+        "NSID names the site: {answer}"
+    );
+    assert_eq!(chaos.trim(), "\"ams\"");
+    assert!(nx.contains("status: NXDOMAIN"), "{nx}");
+}
