@@ -23,7 +23,7 @@ use toml::Spanned;
 
 use crate::diag::{Location, Severity};
 use crate::network::{PlannedPrefix, Role, Site};
-use crate::validate::Ctx;
+use crate::validate::ctx::Ctx;
 
 /// TTL of `best` and `site` answers when not given: short, so that a failover reaches clients.
 pub const DEFAULT_GEO_TTL: u32 = 30;

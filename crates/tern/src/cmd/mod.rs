@@ -6,5 +6,6 @@ pub mod ctl;
 pub mod dns;
 pub mod lab;
 pub mod plan;
+pub mod providers;
 pub mod render;
 pub mod run;
