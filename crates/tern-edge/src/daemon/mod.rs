@@ -5,8 +5,8 @@
 //!   SIGTERM/SIGINT/SIGHUP ─┐          ┌─▶ peer task per upstream ─▶ BGP (TCP-MD5, TTL)
 //!   drain file (polled) ───┤─Control─▶│ announcer (one writer of what is announced)
 //!   tern ctl (Unix socket)─┘          └─▶ watch<View> ─▶ tern ctl, /metrics
-//!   health loop (probe::scheduler) ─HealthEvent─▶ announcer; announcer ─HealthCommand─▶ health loop
-//!   health loop ─watch<HealthStatus> (latest results, run counters)─▶ announcer's view
+//!   health loop (probe::scheduler) ─HealthReport (checks, services; one way)─▶ announcer
+//!   announcer ─HealthCommand::Reload (validated, unbounded)─▶ health loop
 //!   whoami DNS (UDP+TCP) and HTTP /cdn-cgi/trace on the configured addresses
 //! ```
 //!
@@ -72,6 +72,9 @@ pub enum DaemonError {
     /// The health checks are unusable.
     #[error("health checks: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     Health(Vec<SchedulerError>),
+    /// The control socket cannot be set up (another daemon runs for it, …).
+    #[error("control socket: {0}")]
+    Ctl(#[from] crate::ctl::SocketError),
     /// A listener cannot be set up.
     #[error("{what} {addr}: {source}")]
     Bind {
@@ -98,6 +101,8 @@ pub struct Daemon {
     announcer: tokio::task::JoinHandle<()>,
     tracker: TaskTracker,
     cancel: CancellationToken,
+    /// Held until the socket is removed at the end of [`Daemon::wait`].
+    ctl_lock: crate::ctl::SocketLock,
 }
 
 /// The addresses actually bound (port 0 in tests becomes a real port).
@@ -133,11 +138,8 @@ impl Daemon {
 
         // Listeners first: a daemon that cannot serve what it is configured to refuses to start
         // before it opens any BGP session.
-        let ctl = crate::ctl::bind(&ctl_socket).map_err(|source| DaemonError::Bind {
-            what: "control socket",
-            addr: ctl_socket.display().to_string(),
-            source,
-        })?;
+        // The lock first: a second daemon for this socket stops here, touching nothing.
+        let (ctl, ctl_lock) = crate::ctl::bind(&ctl_socket)?;
         let mut dns = Vec::new();
         for a in &cfg.edge.dns_listen {
             let bind = |what, source| DaemonError::Bind {
@@ -188,14 +190,11 @@ impl Daemon {
         // Health loop.
         let scheduler = Scheduler::new(cfg.checks.clone(), cfg.prefixes.clone(), Instant::now())
             .map_err(DaemonError::Health)?;
-        let (events_tx, events_rx) = mpsc::channel(1024);
-        let (health_tx, health_rx) = mpsc::channel(64);
-        let (status_tx, status_rx) = watch::channel(scheduler.status());
+        let (reports_tx, reports_rx) = mpsc::channel(1024);
+        let (health_tx, health_rx) = mpsc::unbounded_channel();
         let health_cancel = cancel.child_token();
         tracker.spawn(async move {
-            scheduler
-                .run(events_tx, status_tx, health_rx, health_cancel)
-                .await;
+            scheduler.run(reports_tx, health_rx, health_cancel).await;
         });
 
         // Announcer and peers.
@@ -209,7 +208,7 @@ impl Daemon {
             cancel.clone(),
         );
         let (control_tx, control_rx) = mpsc::channel(64);
-        let announcer = tokio::spawn(announcer.run(control_rx, events_rx, status_rx));
+        let announcer = tokio::spawn(announcer.run(control_rx, reports_rx));
 
         // Control socket, drain file, signals.
         tracker.spawn(crate::ctl::serve(
@@ -290,6 +289,7 @@ impl Daemon {
             announcer,
             tracker,
             cancel,
+            ctl_lock,
         })
     }
 
@@ -308,7 +308,9 @@ impl Daemon {
         {
             warn!("some tasks did not stop within {STOP_TIMEOUT:?}");
         }
+        // Still holding the lock: the socket is ours to remove.
         let _ = std::fs::remove_file(&self.ctl_socket);
+        drop(self.ctl_lock);
         info!("site daemon stopped");
     }
 
