@@ -32,6 +32,8 @@ pub struct Network {
     pub sites: Vec<Site>,
     /// Services and their health checks.
     pub services: Vec<Service>,
+    /// The GeoDNS zone, when `[dns]` is present.
+    pub dns: Option<crate::dns::Dns>,
 }
 
 impl Network {

@@ -34,6 +34,8 @@ pub struct RawFile {
     /// `[lab]`: read by `tern lab` only (see [`crate::lab`]).
     #[serde(default)]
     pub lab: Option<Spanned<crate::lab::RawLab>>,
+    /// `[dns]`: the GeoDNS zone (see [`crate::dns`]).
+    pub dns: Option<Spanned<crate::dns::RawDns>>,
 }
 
 /// `[network]`.

@@ -231,8 +231,19 @@ impl Daemon {
             tracker.spawn(handlers.run(control_tx.clone(), cancel.clone()));
         }
 
-        // "Which site": DNS and HTTP.
-        let whoami = Arc::new(Whoami(identity.clone()));
+        // "Which site": DNS and HTTP. With [dns] in tern.toml the DNS listeners serve the
+        // GeoDNS zone (issue 13), which answers CHAOS and NSID with the site's name too.
+        let geodns =
+            crate::geodns::for_daemon(&opts.config, identity.site.as_str(), &tracker, &cancel)
+                .map_err(|e| DaemonError::Bind {
+                    what: "geodns",
+                    addr: opts.config.display().to_string(),
+                    source: io::Error::other(e.to_string()),
+                })?;
+        let whoami: Arc<dyn crate::serve::DnsHandler> = match geodns {
+            Some(g) => g,
+            None => Arc::new(Whoami(identity.clone())),
+        };
         for (udp, tcp) in dns {
             tracker.spawn(log_end(
                 "dns udp",
