@@ -1,0 +1,9 @@
+//! `tern observe` and `tern publish`: what route collectors saw of the model's prefixes, and
+//! the registry objects (route/route6, ROAs) the model implies.
+//!
+//! - [`mrt`]: a streaming MRT reader (RFC 6396, RFC 8050) over tern-bgp's UPDATE decoder.
+//!
+//! Synchronous and free of network I/O; the binary (`crates/tern/src/cmd/observe.rs`,
+//! `publish.rs`) does the printing and the HTTP.
+
+pub mod mrt;
