@@ -17,6 +17,9 @@ use crate::exit::Exit;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Providers directory: its NAME.toml dictionaries add to or replace the built-in ones.
+    #[arg(long, global = true, value_name = "DIR")]
+    providers: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,6 +38,8 @@ enum Command {
     Run(cmd::run::Args),
     /// Control a running site daemon: status, routes, checks, drain, undrain, reload.
     Ctl(cmd::ctl::Args),
+    /// The provider community dictionaries: list them, or show one's communities.
+    Providers(cmd::providers::Args),
 }
 
 /// Rust ignores SIGPIPE, so `println!` into a closed pipe (`tern lab status | head`) panics.
@@ -52,6 +57,9 @@ fn restore_default_sigpipe() {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if let Some(dir) = cli.providers.clone() {
+        tern_model::provider::dirs::use_directory(dir);
+    }
     if !matches!(cli.command, Command::Run(_)) {
         restore_default_sigpipe();
     }
@@ -63,6 +71,7 @@ fn main() -> std::process::ExitCode {
         Command::Lab(a) => cmd::lab::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Ctl(a) => cmd::ctl::run(a),
+        Command::Providers(a) => cmd::providers::run(a),
     };
     match result {
         Ok(code) => code.into(),
