@@ -2,8 +2,10 @@
 //! the registry objects (route/route6, ROAs) the model implies.
 //!
 //! - [`mrt`]: a streaming MRT reader (RFC 6396, RFC 8050) over tern-bgp's UPDATE decoder.
+//! - [`observe`]: per planned prefix, what collectors saw; alerts; intent verdicts by paths.
 //!
 //! Synchronous and free of network I/O; the binary (`crates/tern/src/cmd/observe.rs`,
 //! `publish.rs`) does the printing and the HTTP.
 
 pub mod mrt;
+pub mod observe;

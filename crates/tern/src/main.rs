@@ -40,6 +40,8 @@ enum Command {
     Ctl(cmd::ctl::Args),
     /// The provider community dictionaries: list them, or show one's communities.
     Providers(cmd::providers::Args),
+    /// What route collectors saw of the prefixes (MRT), and whether each intent took effect.
+    Observe(cmd::observe::Args),
 }
 
 /// Rust ignores SIGPIPE, so `println!` into a closed pipe (`tern lab status | head`) panics.
@@ -72,6 +74,7 @@ fn main() -> std::process::ExitCode {
         Command::Run(a) => cmd::run::run(a),
         Command::Ctl(a) => cmd::ctl::run(a),
         Command::Providers(a) => cmd::providers::run(a),
+        Command::Observe(a) => cmd::observe::run(a),
     };
     match result {
         Ok(code) => code.into(),

@@ -2,6 +2,8 @@
 //! readers as comparable rows.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod mrtgen;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 

@@ -4,6 +4,7 @@ pub mod atlas;
 pub mod check;
 pub mod ctl;
 pub mod lab;
+pub mod observe;
 pub mod plan;
 pub mod providers;
 pub mod render;
