@@ -7,5 +7,6 @@ pub mod lab;
 pub mod observe;
 pub mod plan;
 pub mod providers;
+pub mod publish;
 pub mod render;
 pub mod run;
