@@ -107,7 +107,7 @@ impl Roa {
         Roa {
             prefix: v.prefix,
             asn: v.asn,
-            max_length: u8::try_from(v.max_len).unwrap_or(u8::MAX),
+            max_length: v.max_len,
         }
     }
 

@@ -44,9 +44,12 @@ fn path_attrs(path: &[u32], mp: &[u8]) -> Vec<u8> {
 
 const NEXT_HOP: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 0xfe);
 
+/// The routes of one prefix: (peer index, AS path).
+pub type GenRoutes<'a> = (&'a str, Vec<(usize, Vec<u32>)>);
+
 /// A TABLE_DUMP_V2 dump: the peer table, then one RIB_IPV6_UNICAST record per prefix with
 /// (peer index, AS path) entries.
-pub fn rib(ts: u32, peers: &[GenPeer], routes: &[(&str, Vec<(usize, Vec<u32>)>)]) -> Vec<u8> {
+pub fn rib(ts: u32, peers: &[GenPeer], routes: &[GenRoutes<'_>]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut b = vec![192, 0, 2, 254, 0, 0];
     b.extend_from_slice(&(peers.len() as u16).to_be_bytes());
