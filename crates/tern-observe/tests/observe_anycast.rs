@@ -153,6 +153,8 @@ fn anycast_verdicts_and_alerts() {
     );
     assert!(r.alerts.iter().any(|a| matches!(a, Alert::Unplanned { prefix, .. } if prefix.to_string() == "2001:db8:b0::/48")), "{text:?}");
     assert!(r.has_findings());
+    let unseen: Vec<String> = r.not_visible.iter().map(|p| p.to_string()).collect();
+    assert_eq!(unseen, vec!["192.0.2.0/24", "2001:db8:af::/48"]);
 
     // Timeline of Tokyo's /48: announce, withdraw, announce; held at the end.
     let a4 = r

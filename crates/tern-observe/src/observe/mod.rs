@@ -251,6 +251,9 @@ pub struct Report {
     pub alerts: Vec<Alert>,
     /// One verdict per intent effect.
     pub verdicts: Vec<Verdict>,
+    /// Announced prefixes no collector peer holds at the end of the input (not an exit-1
+    /// finding: a dump of one collector may simply not have them).
+    pub not_visible: Vec<Prefix>,
 }
 
 impl Report {
@@ -488,7 +491,13 @@ impl<'a> Observer<'a> {
             alerts.push(Alert::Unplanned { prefix, routes });
         }
         let verdicts = verdict::judge(net, providers, &prefixes);
+        let not_visible = prefixes
+            .iter()
+            .filter(|p| p.announced && p.peers == 0)
+            .map(|p| p.prefix)
+            .collect();
         Report {
+            not_visible,
             asn: net.asn,
             inputs: self.inputs,
             prefixes,

@@ -150,6 +150,17 @@ fn print_text(r: &Report, timeline: usize) {
             println!("  … {more} more event(s) (--json, --timeline N)");
         }
     }
+    if !r.not_visible.is_empty() {
+        println!();
+        println!(
+            "announced but seen by no collector peer: {}",
+            r.not_visible
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     if !r.alerts.is_empty() {
         println!();
         println!("alerts:");
