@@ -116,3 +116,33 @@ fn mutated_real_files_never_panic() {
     );
     assert!(errors > 100 && malformed > 100, "{errors} {malformed}");
 }
+
+#[test]
+fn a_truncated_gzip_file_is_an_error_after_what_it_held() {
+    let gz = std::fs::read(fixture("bview.20020722.2337.head2000.gz")).unwrap();
+    let dir = std::env::temp_dir().join(format!("tern-observe-cut-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cut = dir.join("cut.gz");
+    std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
+    let mut r = tern_observe::mrt::open(&cut).unwrap();
+    let err = loop {
+        match r.next_record() {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("a cut gzip file read to a clean end"),
+            Err(e) => break e,
+        }
+    };
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        matches!(
+            err.kind,
+            MrtErrorKind::Io(_) | MrtErrorKind::Truncated { .. }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.counts.rib_entries > 100 && err.counts.rib_entries < 2000,
+        "{err}"
+    );
+    assert!(err.offset > 0);
+}
