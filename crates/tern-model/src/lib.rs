@@ -112,7 +112,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Model, LoadError> {
     let source = Source::new(path, text);
     let raw: raw::RawFile = toml::from_str(text).map_err(|e| LoadError::Syntax {
         location: source.location(e.span().map(|s| s.start).unwrap_or(0)),
-        message: e.message().replace('\n', " ").trim().to_owned(),
+        message: diag::with_suggestion(e.message().replace('\n', " ").trim()),
     })?;
     let base = path.parent().unwrap_or(Path::new("."));
     let dir = raw

@@ -113,10 +113,14 @@ pub(crate) fn provider_ref(cx: &mut Ctx<'_>, p: &Spanned<String>) -> Option<Stri
         Some(prov) => Some(prov.id.clone()),
         None => {
             let ids = cx.providers.ids();
+            let hint = match cx.providers.suggest(p.get_ref()) {
+                Some(s) => format!(" (did you mean `{s}`?)"),
+                None => String::new(),
+            };
             cx.error(
                 "unknown-provider",
                 &p.span(),
-                format!("no provider dictionary {:?}", p.get_ref()),
+                format!("no provider dictionary {:?}{hint}", p.get_ref()),
                 format!("use one of: {ids}; or leave provider out and use raw communities"),
             );
             None

@@ -151,11 +151,17 @@ fn targets(cx: &mut Ctx<'_>, i: &Spanned<RawIntent>) -> Option<To> {
         } else if let Some(p) = cx.providers.find(&t.0) {
             v.push(p.asn);
         } else {
+            let hint = match crate::diag::did_you_mean(&t.0, ["all", "peers"])
+                .or_else(|| cx.providers.suggest(&t.0))
+            {
+                Some(s) => format!(" (did you mean `{s}`?)"),
+                None => String::new(),
+            };
             cx.error(
                 "bad-intent",
                 &i.span(),
                 format!(
-                    "to = {:?} is neither \"all\", an AS number nor a known provider",
+                    "to = {:?} is neither \"all\", \"peers\", an AS number nor a known provider{hint}",
                     t.0
                 ),
                 "write the AS, e.g. to = \"AS6939\"",
@@ -276,10 +282,14 @@ fn intent(
             }
             None => {
                 let ids = cx.providers.ids();
+                let hint = match cx.providers.suggest(&v.0) {
+                    Some(s) => format!(" (did you mean `{s}`?)"),
+                    None => String::new(),
+                };
                 cx.error(
                     "unknown-provider",
                     &span,
-                    format!("via = {:?} is no known provider dictionary", v.0),
+                    format!("via = {:?} is no known provider dictionary{hint}", v.0),
                     format!("use one of: {ids}; or raw communities"),
                 );
                 return;

@@ -98,10 +98,17 @@ pub(crate) fn plan(
             match site_ids.get(s.get_ref()) {
                 Some(id) => Some(id.clone()),
                 None => {
+                    let hint = match crate::diag::did_you_mean(
+                        s.get_ref(),
+                        site_ids.keys().map(String::as_str),
+                    ) {
+                        Some(n) => format!(" (did you mean `{n}`?)"),
+                        None => String::new(),
+                    };
                     cx.error(
                         "unknown-site",
                         &s.span(),
-                        format!("there is no site {:?}", s.get_ref()),
+                        format!("there is no site {:?}{hint}", s.get_ref()),
                         format!(
                             "use one of: {}",
                             site_ids.keys().cloned().collect::<Vec<_>>().join(", ")
