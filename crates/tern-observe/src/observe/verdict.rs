@@ -117,10 +117,13 @@ pub struct Verdict {
 /// The AS adjacent to ours on paths through this upstream: the provider's public AS when it
 /// has a dictionary (Vultr's sessions are with a private route-server AS), else the neighbor AS.
 pub fn upstream_as(up: &Upstream, providers: &Providers) -> Asn {
-    up.provider
-        .as_deref()
-        .and_then(|p| providers.find(p))
-        .map(|p| p.asn)
+    up.provider_asn
+        .or_else(|| {
+            up.provider
+                .as_deref()
+                .and_then(|p| providers.find(p))
+                .map(|p| p.asn)
+        })
         .unwrap_or(up.remote_as)
 }
 
