@@ -42,6 +42,10 @@ enum Command {
     Dns(cmd::dns::Args),
     /// The provider community dictionaries: list them, or show one's communities.
     Providers(cmd::providers::Args),
+    /// What route collectors saw of the prefixes (MRT), and whether each intent took effect.
+    Observe(cmd::observe::Args),
+    /// Route objects and ROAs from the model; the diff against today's registries; submit.
+    Publish(cmd::publish::Args),
 }
 
 /// Rust ignores SIGPIPE, so `println!` into a closed pipe (`tern lab status | head`) panics.
@@ -75,6 +79,8 @@ fn main() -> std::process::ExitCode {
         Command::Ctl(a) => cmd::ctl::run(a),
         Command::Dns(a) => cmd::dns::run(a),
         Command::Providers(a) => cmd::providers::run(a),
+        Command::Observe(a) => cmd::observe::run(a),
+        Command::Publish(a) => cmd::publish::run(a),
     };
     match result {
         Ok(code) => code.into(),
