@@ -3,8 +3,11 @@
 pub mod atlas;
 pub mod check;
 pub mod ctl;
+pub mod dns;
 pub mod lab;
+pub mod observe;
 pub mod plan;
 pub mod providers;
+pub mod publish;
 pub mod render;
 pub mod run;
