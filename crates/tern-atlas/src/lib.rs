@@ -25,6 +25,7 @@ mod raw;
 pub mod read;
 pub mod record;
 pub mod report;
+mod values;
 
 pub use analysis::{Analyser, Analysis, analyse};
 pub use catchment::{Catchment, Evidence, SiteHint, SiteHints};

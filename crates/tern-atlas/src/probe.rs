@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::error::AtlasError;
-use crate::read::{Skipped, as_text, read_bytes, split_values};
+use crate::read::{Skipped, read_bytes};
+use crate::values::{as_text, split_values};
 
 /// What tern needs to know about a probe.
 #[derive(Clone, Debug, PartialEq, Serialize, Default)]
