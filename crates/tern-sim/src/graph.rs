@@ -62,10 +62,31 @@ pub struct Graph {
     start: Vec<u32>,
     nbr: Vec<u32>,
     rel: Vec<Rel>,
+    /// Per node: adjacencies that take any route (customers, then iBGP), a prefix of its range.
+    export_end: Vec<u32>,
+    /// Per node: its AS has more nodes (loop checks needed).
+    multi: Vec<bool>,
+    /// Per node: router id (hot in tie-breaks).
+    rid: Vec<u32>,
     by_asn: HashMap<u32, Vec<u32>>,
 }
 
 impl Graph {
+    /// Adjacencies of `i` that hear non-customer routes too (customers and iBGP neighbours).
+    pub(crate) fn export_end(&self, i: u32) -> usize {
+        self.export_end[i as usize] as usize
+    }
+
+    /// Does node `i`'s AS have other nodes?
+    pub(crate) fn multi(&self, i: u32) -> bool {
+        self.multi[i as usize]
+    }
+
+    /// Router id of node `i`.
+    pub(crate) fn router_id(&self, i: u32) -> u32 {
+        self.rid[i as usize]
+    }
+
     /// Number of nodes.
     pub fn len(&self) -> usize {
         self.nodes.len()
@@ -91,7 +112,8 @@ impl Graph {
         &self.nodes
     }
 
-    /// Neighbours of `i` and what each is to `i`.
+    /// Neighbours of `i` and what each is to `i` (customers, iBGP, peers, providers; each by
+    /// index).
     pub fn neighbours(&self, i: u32) -> impl Iterator<Item = (u32, Rel)> + '_ {
         let (s, e) = (
             self.start[i as usize] as usize,
@@ -232,7 +254,8 @@ impl GraphBuilder {
         parts
     }
 
-    /// The graph, adjacency sorted by neighbour index.
+    /// The graph; each node's adjacency holds customers, iBGP neighbours, peers, providers, each
+    /// group by neighbour index.
     pub fn build(self) -> Graph {
         let n = self.nodes.len();
         let mut deg = vec![0u32; n + 1];
@@ -261,6 +284,13 @@ impl GraphBuilder {
             rel[pb] = r.reverse();
             fill[*b as usize] += 1;
         }
+        let order = |r: Rel| match r {
+            Rel::Customer => 0,
+            Rel::Internal => 1,
+            Rel::Peer => 2,
+            Rel::Provider => 3,
+        };
+        let mut export_end = vec![0u32; n];
         for i in 0..n {
             let (s, e) = (start[i] as usize, start[i + 1] as usize);
             let mut pairs: Vec<(u32, Rel)> = nbr[s..e]
@@ -268,21 +298,33 @@ impl GraphBuilder {
                 .copied()
                 .zip(rel[s..e].iter().copied())
                 .collect();
-            pairs.sort_unstable_by_key(|p| p.0);
+            pairs.sort_unstable_by_key(|p| (order(p.1), p.0));
+            export_end[i] = pairs.iter().filter(|p| order(p.1) <= 1).count() as u32;
             for (k, (x, r)) in pairs.into_iter().enumerate() {
                 nbr[s + k] = x;
                 rel[s + k] = r;
             }
         }
         let mut by_asn: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut by_path_asn: HashMap<u32, usize> = HashMap::new();
         for (i, nd) in self.nodes.iter().enumerate() {
             by_asn.entry(nd.represents).or_default().push(i as u32);
+            *by_path_asn.entry(nd.asn).or_default() += 1;
         }
+        let multi = self
+            .nodes
+            .iter()
+            .map(|nd| by_path_asn[&nd.asn] > 1)
+            .collect();
+        let rid = self.nodes.iter().map(|nd| nd.router_id).collect();
         Graph {
             nodes: self.nodes,
             start,
             nbr,
             rel,
+            export_end,
+            multi,
+            rid,
             by_asn,
         }
     }
@@ -322,7 +364,7 @@ mod tests {
         assert_eq!(g.len(), 3);
         let two = g.of_as(2)[0];
         let n: Vec<(u32, Rel)> = g.neighbours(two).map(|(x, r)| (g.node(x).asn, r)).collect();
-        assert_eq!(n, vec![(1, Rel::Provider), (3, Rel::Peer)]);
+        assert_eq!(n, vec![(3, Rel::Peer), (1, Rel::Provider)]);
     }
 
     #[test]
@@ -338,8 +380,8 @@ mod tests {
         let eu: Vec<u32> = g.neighbours(parts[0]).map(|(x, _)| g.node(x).asn).collect();
         let asia: Vec<u32> = g.neighbours(parts[1]).map(|(x, _)| g.node(x).asn).collect();
         // AS2 (Europe) only at the European node; 3 and 4 (unknown region) at both; iBGP.
-        assert_eq!(eu, vec![2, 3, 4, 1]);
-        assert_eq!(asia, vec![1, 3, 4]);
+        assert_eq!(eu, vec![2, 3, 1, 4]);
+        assert_eq!(asia, vec![3, 1, 4]);
         assert!(
             g.neighbours(parts[1])
                 .any(|(x, r)| x == parts[0] && r == Rel::Internal)

@@ -146,11 +146,10 @@ pub fn propagate(g: &Graph, s: &Scenario, mode: Mode) -> Outcome {
     let n = g.len();
     let mut routes: Vec<Option<Route>> = vec![None; n];
     let mut heap: BinaryHeap<(u16, std::cmp::Reverse<u16>, u32)> = BinaryHeap::new();
-    let multi: Vec<bool> = g
-        .nodes()
-        .iter()
-        .map(|nd| g.of_as(nd.represents).len() > 1)
-        .collect();
+    let mut popped = vec![false; n];
+    // Key of the pending heap entry of each node ((0, 0): none), so a tie that only grows a
+    // node's origin set does not queue it twice.
+    let mut queued = vec![(0u16, 0u16); n];
     // Origins.
     let mut at_node: Vec<(u32, usize)> = s
         .origins
@@ -161,7 +160,7 @@ pub fn propagate(g: &Graph, s: &Scenario, mode: Mode) -> Outcome {
         .collect();
     at_node.sort_unstable();
     for &(v, _) in &at_node {
-        let r = best_at(g, s, &pol, &routes, &multi, &at_node, v, mode);
+        let r = best_at(g, s, &pol, &routes, &at_node, v, mode);
         if r != routes[v as usize] {
             routes[v as usize] = r;
             if let Some(r) = r {
@@ -179,27 +178,26 @@ pub fn propagate(g: &Graph, s: &Scenario, mode: Mode) -> Outcome {
         if rx.lp != lp || rx.len != len {
             continue;
         }
+        queued[x as usize] = (0, 0);
         pops += 1;
         if pops > budget {
             unstable = true;
             break;
         }
         let (nbrs, rels) = g.adjacency(x);
-        for (k, &y) in nbrs.iter().enumerate() {
+        // Non-customer routes go to customers and iBGP only (a prefix of the adjacency); a
+        // node popped before scans everything, so neighbours that chose it re-evaluate.
+        let end = if rx.class == Class::Customer || popped[x as usize] {
+            nbrs.len()
+        } else {
+            g.export_end(x)
+        };
+        popped[x as usize] = true;
+        for (k, &y) in nbrs[..end].iter().enumerate() {
             let rel = rels[k];
-            let Some(offer) = offer(g, s, &pol, &routes, &multi, x, &rx, y, rel) else {
+            let Some(offer) = offer(g, s, &pol, &routes, x, &rx, y, rel) else {
                 if routes[y as usize].is_some_and(|ry| ry.hop == x) {
-                    recompute(
-                        g,
-                        s,
-                        &pol,
-                        &mut routes,
-                        &multi,
-                        &at_node,
-                        y,
-                        mode,
-                        &mut heap,
-                    );
+                    recompute(g, s, &pol, &mut routes, &at_node, y, mode, &mut heap);
                 }
                 continue;
             };
@@ -209,17 +207,7 @@ pub fn propagate(g: &Graph, s: &Scenario, mode: Mode) -> Outcome {
                     Ordering::Greater => Some(offer),
                     Ordering::Equal => merge(g, mode, ry, offer),
                     Ordering::Less if ry.hop == x => {
-                        recompute(
-                            g,
-                            s,
-                            &pol,
-                            &mut routes,
-                            &multi,
-                            &at_node,
-                            y,
-                            mode,
-                            &mut heap,
-                        );
+                        recompute(g, s, &pol, &mut routes, &at_node, y, mode, &mut heap);
                         None
                     }
                     Ordering::Less => None,
@@ -228,7 +216,10 @@ pub fn propagate(g: &Graph, s: &Scenario, mode: Mode) -> Outcome {
             if let Some(r) = next {
                 if Some(r) != routes[y as usize] {
                     routes[y as usize] = Some(r);
-                    heap.push((r.lp, std::cmp::Reverse(r.len), y));
+                    if queued[y as usize] != (r.lp, r.len) {
+                        queued[y as usize] = (r.lp, r.len);
+                        heap.push((r.lp, std::cmp::Reverse(r.len), y));
+                    }
                 }
             }
         }
@@ -247,7 +238,7 @@ fn merge(g: &Graph, mode: Mode, cur: Route, new: Route) -> Option<Route> {
         if r.hop == NONE {
             (0u32, 0u32, r.pick as u32)
         } else {
-            (1, g.node(r.hop).router_id, r.hop)
+            (1, g.router_id(r.hop), r.hop)
         }
     };
     let new_wins = key(&new) < key(&cur);
@@ -276,7 +267,6 @@ fn recompute(
     s: &Scenario,
     pol: &Policy,
     routes: &mut [Option<Route>],
-    multi: &[bool],
     at_node: &[(u32, usize)],
     y: u32,
     mode: Mode,
@@ -290,7 +280,7 @@ fn recompute(
         if steps > 4 * g.len() + 16 {
             break;
         }
-        let r = best_at(g, s, pol, routes, multi, at_node, v, mode);
+        let r = best_at(g, s, pol, routes, at_node, v, mode);
         if r == routes[v as usize] {
             continue;
         }
@@ -316,7 +306,6 @@ fn best_at(
     s: &Scenario,
     pol: &Policy,
     routes: &[Option<Route>],
-    multi: &[bool],
     at_node: &[(u32, usize)],
     y: u32,
     mode: Mode,
@@ -359,7 +348,7 @@ fn best_at(
         let Some(rx) = routes[x as usize] else {
             continue;
         };
-        if let Some(r) = offer(g, s, pol, routes, multi, x, &rx, y, rel.reverse()) {
+        if let Some(r) = offer(g, s, pol, routes, x, &rx, y, rel.reverse()) {
             take(r, &mut best);
         }
     }
@@ -390,7 +379,6 @@ fn offer(
     s: &Scenario,
     pol: &Policy,
     routes: &[Option<Route>],
-    multi: &[bool],
     x: u32,
     rx: &Route,
     y: u32,
@@ -406,7 +394,7 @@ fn offer(
         return None;
     }
     let ebgp = rel != Rel::Internal;
-    if ebgp && multi[y as usize] && on_path(g, routes, x, g.node(y).asn) {
+    if ebgp && g.multi(y) && on_path(g, routes, x, g.node(y).asn) {
         return None;
     }
     let (lp0, class) = match rel {
