@@ -37,6 +37,7 @@ pub mod geo;
 pub mod measure;
 pub mod netns;
 pub mod orchestrate;
+pub mod simgraph;
 pub mod siterun;
 pub mod speaker;
 pub mod state;

@@ -180,3 +180,32 @@ pub fn shares<'a>(rows: impl Iterator<Item = (String, &'a Reach)>) -> Vec<Share>
     v.sort_by(|a, b| b.probes.cmp(&a.probes).then(a.key.cmp(&b.key)));
     v
 }
+
+/// The region of each AS with probes: where most of its probes are (ties: the first region in
+/// the order of [`Region`]'s declaration).
+pub fn as_regions(probes: &ProbeSet) -> std::collections::HashMap<u32, tern_model::raw::Region> {
+    let mut votes: std::collections::HashMap<u32, [usize; 7]> = std::collections::HashMap::new();
+    for p in probes.probes.values() {
+        let Some(r) = geo::probe_region(p.lat, p.lon, p.country.as_deref()) else {
+            continue;
+        };
+        let mut asns = vec![];
+        asns.extend(p.asn_v4);
+        if p.asn_v6 != p.asn_v4 {
+            asns.extend(p.asn_v6);
+        }
+        for a in asns {
+            votes.entry(a).or_default()[geo::region_index(r)] += 1;
+        }
+    }
+    votes
+        .into_iter()
+        .filter_map(|(a, v)| {
+            let (k, n) = v
+                .iter()
+                .enumerate()
+                .max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(&x.0)))?;
+            (*n > 0).then(|| (a, geo::REGIONS[k]))
+        })
+        .collect()
+}

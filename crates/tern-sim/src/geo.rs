@@ -9,6 +9,24 @@
 
 use tern_model::raw::Region;
 
+pub use tern_atlas::geo::continent_of;
+
+/// Every region, in declaration order.
+pub const REGIONS: [Region; 7] = [
+    Region::NorthAmerica,
+    Region::SouthAmerica,
+    Region::Europe,
+    Region::Asia,
+    Region::Oceania,
+    Region::Africa,
+    Region::MiddleEast,
+];
+
+/// Index of a region in [`REGIONS`].
+pub fn region_index(r: Region) -> usize {
+    REGIONS.iter().position(|x| *x == r).unwrap_or(0)
+}
+
 /// The region of a point (coarse continent boxes).
 pub fn region_of(lat: f64, lon: f64) -> Region {
     if lon < -30.0 {

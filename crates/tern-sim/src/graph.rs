@@ -346,6 +346,26 @@ impl GraphBuilder {
         b
     }
 
+    /// An AS-level graph with regions for ASes (from their probes) and some ASes split into
+    /// regional nodes ([`GraphBuilder::split_regional`]); splits of ASes not in the file are
+    /// ignored.
+    pub fn asrel_split(
+        f: &AsRelFile,
+        regions: &HashMap<u32, Region>,
+        splits: &[(u32, Vec<Region>)],
+    ) -> Graph {
+        let mut b = GraphBuilder::from_asrel(f);
+        for nd in &mut b.nodes {
+            nd.region = regions.get(&nd.asn).copied();
+        }
+        for (asn, rs) in splits {
+            if let Some(i) = b.find_as(*asn) {
+                b.split_regional(i, rs);
+            }
+        }
+        b.build()
+    }
+
     /// The node of an AS added by [`GraphBuilder::as_node`].
     pub fn find_as(&self, asn: u32) -> Option<u32> {
         self.asn_node.get(&asn).copied()

@@ -109,6 +109,51 @@ pub fn attach_by_as<'a>(
     }
 }
 
+/// Which ASes to split into regional nodes for `net` on an AS-level graph: every provider AS
+/// with sites in two or more regions (into those regions), and every AS that applies a regional
+/// effect (into the sites' regions and the effect's). Sorted by AS.
+pub fn splits(net: &Network, providers: &Providers) -> Vec<(u32, Vec<Region>)> {
+    use std::collections::BTreeMap;
+    let site_regions: Vec<Region> = {
+        let mut v: Vec<Region> = net.sites.iter().map(site_region).collect();
+        v.sort_by_key(|r| geo::region_index(*r));
+        v.dedup();
+        v
+    };
+    let mut m: BTreeMap<u32, Vec<Region>> = BTreeMap::new();
+    for s in &net.sites {
+        for u in &s.upstreams {
+            if let Some(a) = provider_asn(u, providers) {
+                m.entry(a).or_default().push(site_region(s));
+            }
+            for ap in effects(
+                providers,
+                &u.export.communities,
+                &u.export.large_communities,
+            ) {
+                let region = match ap.effect {
+                    Effect::NoAnnounce { region, .. }
+                    | Effect::Prepend { region, .. }
+                    | Effect::LocalPref { region, .. } => region,
+                    Effect::NoExport => None,
+                };
+                if let (Some(by), Some(r)) = (ap.by, region) {
+                    let e = m.entry(by).or_default();
+                    e.push(r);
+                    e.extend(site_regions.iter().copied());
+                }
+            }
+        }
+    }
+    m.into_iter()
+        .filter_map(|(a, mut v)| {
+            v.sort_by_key(|r| geo::region_index(*r));
+            v.dedup();
+            (v.len() > 1).then_some((a, v))
+        })
+        .collect()
+}
+
 /// Builds the scenario of `net` under `opts`.
 pub fn scenario(
     net: &Network,

@@ -35,6 +35,8 @@ enum Command {
     Run(cmd::run::Args),
     /// Control a running site daemon: status, routes, checks, drain, undrain, reload.
     Ctl(cmd::ctl::Args),
+    /// Predict the catchment of a tern.toml on an AS graph (CAIDA file or a lab); --compare.
+    Simulate(cmd::simulate::Args),
 }
 
 /// Rust ignores SIGPIPE, so `println!` into a closed pipe (`tern lab status | head`) panics.
@@ -63,6 +65,7 @@ fn main() -> std::process::ExitCode {
         Command::Lab(a) => cmd::lab::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Ctl(a) => cmd::ctl::run(a),
+        Command::Simulate(a) => cmd::simulate::run(a),
     };
     match result {
         Ok(code) => code.into(),

@@ -7,3 +7,4 @@ pub mod lab;
 pub mod plan;
 pub mod render;
 pub mod run;
+pub mod simulate;
