@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use tern_model::lab::{
     DEFAULT_BASE_DELAY_MS, DEFAULT_EYEBALLS_PER_REGION, DEFAULT_TRANSITS, RawLab,
 };
-use tern_model::raw::Region;
+use tern_model::policy::Region;
 use tern_model::{Network, Providers, Role};
 use tern_types::{Afi, Asn, Prefix};
 

@@ -89,7 +89,9 @@ fn main() {
                     o.effects.push(Applied {
                         by: Some(PROVIDERS[i]),
                         effect: Effect::NoAnnounce {
-                            to: Some(tier1[(k as usize + i) % tier1.len()]),
+                            to: tern_model::policy::Neighbors::As(tern_types::Asn(
+                                tier1[(k as usize + i) % tier1.len()],
+                            )),
                             region: None,
                         },
                         note: String::new(),

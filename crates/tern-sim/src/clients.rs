@@ -183,7 +183,7 @@ pub fn shares<'a>(rows: impl Iterator<Item = (String, &'a Reach)>) -> Vec<Share>
 
 /// The region of each AS with probes: where most of its probes are (ties: the first region in
 /// the order of [`Region`]'s declaration).
-pub fn as_regions(probes: &ProbeSet) -> std::collections::HashMap<u32, tern_model::raw::Region> {
+pub fn as_regions(probes: &ProbeSet) -> std::collections::HashMap<u32, tern_model::policy::Region> {
     let mut votes: std::collections::HashMap<u32, [usize; 7]> = std::collections::HashMap::new();
     for p in probes.probes.values() {
         let Some(r) = geo::probe_region(p.lat, p.lon, p.country.as_deref()) else {

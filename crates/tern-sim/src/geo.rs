@@ -7,7 +7,7 @@
 //!   an AS without probes has no region, so regional effects never match it and a split
 //!   carrier links it to all of its regional nodes.
 
-use tern_model::raw::Region;
+use tern_model::policy::Region;
 
 pub use tern_atlas::geo::continent_of;
 

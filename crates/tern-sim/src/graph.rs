@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use tern_model::raw::Region;
+use tern_model::policy::Region;
 
 use crate::asrel::{AsRelFile, LinkKind};
 

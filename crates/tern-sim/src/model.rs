@@ -13,14 +13,13 @@
 
 use serde::Serialize;
 use tern_model::edge::DrainAction;
-use tern_model::provider::{Entry, Target, Value};
-use tern_model::raw::{Action, Region};
+use tern_model::policy::CommunityValue;
 use tern_model::{Network, Providers, Site, Upstream};
-use tern_types::{Afi, Asn, Community, LargeCommunity, Prefix};
+use tern_types::{Afi, Community, LargeCommunity, Prefix};
 
 use crate::geo;
 use crate::graph::Graph;
-use crate::policy::{Applied, Effect, MAX_ORIGINS, Origin, Scenario};
+use crate::policy::{Applied, Effect, MAX_ORIGINS, Origin, Region, Scenario};
 
 /// What-if switches on top of the tern.toml.
 #[derive(Clone, Debug, Default)]
@@ -126,18 +125,9 @@ pub fn splits(net: &Network, providers: &Providers) -> Vec<(u32, Vec<Region>)> {
             if let Some(a) = provider_asn(u, providers) {
                 m.entry(a).or_default().push(site_region(s));
             }
-            for ap in effects(
-                providers,
-                &u.export.communities,
-                &u.export.large_communities,
-            ) {
-                let region = match ap.effect {
-                    Effect::NoAnnounce { region, .. }
-                    | Effect::Prepend { region, .. }
-                    | Effect::LocalPref { region, .. } => region,
-                    Effect::NoExport => None,
-                };
-                if let (Some(by), Some(r)) = (ap.by, region) {
+            for ap in &u.export.effects {
+                if let Some(r) = ap.effect.region() {
+                    let by = ap.by.0;
                     let e = m.entry(by).or_default();
                     e.push(r);
                     e.extend(site_regions.iter().copied());
@@ -223,8 +213,7 @@ pub fn scenario(
                 }
             };
             let mut prepend = u.export.prepend;
-            let mut communities = u.export.communities.clone();
-            let mut large = u.export.large_communities.clone();
+            let (mut communities, mut large) = (Vec::new(), Vec::new());
             if drained {
                 prepend = prepend.saturating_add(site.edge.drain_prepend);
                 communities.extend(site.edge.drain_communities.iter().copied());
@@ -235,7 +224,7 @@ pub fn scenario(
                 upstream: u.name.clone(),
                 node,
                 prepend,
-                effects: effects(providers, &communities, &large),
+                effects: effects(providers, u, &communities, &large),
             });
         }
     }
@@ -250,60 +239,65 @@ pub fn scenario(
     })
 }
 
-/// The typed effects of a session's communities.
-pub fn effects(providers: &Providers, std: &[Community], large: &[LargeCommunity]) -> Vec<Applied> {
-    let mut out = Vec::new();
-    let values: Vec<Value> = std
+/// The typed effects of a session: what validation resolved (tern-model's policy model), plus
+/// RFC 1997 NO_EXPORT (every AS honours it) and, for a drained site, its drain communities
+/// looked up in the dictionaries.
+pub fn effects(
+    providers: &Providers,
+    u: &Upstream,
+    extra: &[Community],
+    extra_large: &[LargeCommunity],
+) -> Vec<Applied> {
+    let mut out: Vec<Applied> = u
+        .export
+        .effects
         .iter()
-        .map(|c| Value::Standard(*c))
-        .chain(large.iter().map(|c| Value::Large(*c)))
+        .map(|a| Applied {
+            by: Some(a.by.0),
+            effect: a.effect,
+            note: format!(
+                "{}: {} {}",
+                a.community,
+                a.provider.as_deref().unwrap_or("AS"),
+                a.meaning
+            ),
+        })
         .collect();
-    for v in &values {
-        if *v == Value::Standard(Community::NO_EXPORT) {
-            out.push(Applied {
-                by: None,
-                effect: Effect::NoExport,
-                note: "65535:65281 NO_EXPORT (RFC 1997)".into(),
-            });
+    let values: Vec<CommunityValue> = u
+        .export
+        .communities
+        .iter()
+        .chain(extra)
+        .map(|c| CommunityValue::Standard(*c))
+        .chain(extra_large.iter().map(|c| CommunityValue::Large(*c)))
+        .collect();
+    for (k, v) in values.iter().enumerate() {
+        if *v == CommunityValue::Standard(Community::NO_EXPORT) {
+            push(
+                &mut out,
+                Applied {
+                    by: None,
+                    effect: Effect::NoExport,
+                    note: "65535:65281: NO_EXPORT (RFC 1997)".into(),
+                },
+            );
+            continue;
+        }
+        // Drain communities are not in the validated effects; look them up.
+        if k < u.export.communities.len() {
             continue;
         }
         for p in providers.iter() {
-            for e in &p.entries {
-                let Some(target) = matches(e, v) else {
-                    continue;
-                };
-                let to = target.map(|a| a.0);
-                let effect = match e.action {
-                    Action::NoAnnounce => Effect::NoAnnounce {
-                        to,
-                        region: e.region,
-                    },
-                    Action::Prepend => Effect::Prepend {
-                        to,
-                        region: e.region,
-                        times: e.times.unwrap_or(1),
-                    },
-                    Action::NoExport => Effect::NoExport,
-                    Action::LocalPref => match e.level {
-                        Some(level) => Effect::LocalPref {
-                            region: e.region,
-                            level,
+            if let Some((e, asn)) = p.lookup(*v) {
+                if let Some(effect) = e.effect(asn) {
+                    push(
+                        &mut out,
+                        Applied {
+                            by: Some(p.asn.0),
+                            effect,
+                            note: format!("{v}: {} {}", p.name, e.meaning_for(asn)),
                         },
-                        None => continue,
-                    },
-                };
-                let a = Applied {
-                    by: Some(p.asn.0),
-                    effect,
-                    note: format!(
-                        "{v}: {} {}",
-                        p.name,
-                        e.meaning
-                            .replace("{asn}", &to.map(|t| t.to_string()).unwrap_or_default())
-                    ),
-                };
-                if !out.contains(&a) {
-                    out.push(a);
+                    );
                 }
             }
         }
@@ -311,48 +305,8 @@ pub fn effects(providers: &Providers, std: &[Community], large: &[LargeCommunity
     out
 }
 
-/// Does community `v` carry entry `e`? `Some(None)` for a target-all entry, `Some(Some(asn))`
-/// for a per-neighbour one.
-fn matches(e: &Entry, v: &Value) -> Option<Option<Asn>> {
-    match e.target {
-        Target::All => (e.value(None).as_ref() == Some(v)).then_some(None),
-        Target::Peer => {
-            if let Some(p) = e.peer {
-                return (e.value(Some(p)).as_ref() == Some(v)).then_some(Some(p));
-            }
-            // Find the `{asn}` slot by filling two different ASNs.
-            let (a, b) = (e.value(Some(Asn(1)))?, e.value(Some(Asn(2)))?);
-            let asn = match (a, b, v) {
-                (Value::Standard(a), Value::Standard(b), Value::Standard(c)) => {
-                    if a.high() != b.high() && a.low() == c.low() {
-                        c.high() as u32
-                    } else if a.low() != b.low() && a.high() == c.high() {
-                        c.low() as u32
-                    } else {
-                        return None;
-                    }
-                }
-                (Value::Large(a), Value::Large(b), Value::Large(c)) => {
-                    let (x, y, z) = (
-                        (a.global, a.local1, a.local2),
-                        (b.global, b.local1, b.local2),
-                        (c.global, c.local1, c.local2),
-                    );
-                    if x.0 != y.0 {
-                        c.global
-                    } else if x.1 != y.1 {
-                        c.local1
-                    } else if x.2 != y.2 {
-                        c.local2
-                    } else {
-                        let _ = z;
-                        return None;
-                    }
-                }
-                _ => return None,
-            };
-            let asn = Asn(asn);
-            (e.value(Some(asn)).as_ref() == Some(v)).then_some(Some(asn))
-        }
+fn push(v: &mut Vec<Applied>, a: Applied) {
+    if !v.iter().any(|x| x.by == a.by && x.effect == a.effect) {
+        v.push(a);
     }
 }

@@ -1,62 +1,26 @@
 //! What one configuration announces where: origins (a site attached to a provider node) and
 //! the typed effects other ASes apply to each origin's route.
 //!
-//! This is the simulator's own edge-policy representation; [`crate::model`] builds it from a
-//! tern.toml. An [`Effect`] is applied by the nodes standing for [`Applied::by`] (every node for
+//! The effects are tern-model's typed [`Effect`]s (the policy model shared with the BIRD
+//! renderer and the lab); [`crate::model`] builds a scenario from a tern.toml. An effect is applied by the nodes standing for [`Applied::by`] (every node for
 //! `None`, as RFC 1997 NO_EXPORT is), exactly where the lab's BIRD routers apply the provider
 //! dictionaries' communities: local-pref on import, no-announce/prepend/no-export on export to
 //! an eBGP neighbour (matched by the neighbour's AS and region).
 
 use serde::Serialize;
-use tern_model::raw::{Level, Region};
+pub use tern_model::policy::{Effect, Level, Neighbors, Region, Relationship};
 
-/// Local preference of customer routes (same numbers as the lab's BIRD routers).
-pub const LP_CUSTOMER: u16 = 200;
+/// Local preference of customer routes (tern-model's one scale, shared with the lab).
+pub const LP_CUSTOMER: u16 = Relationship::Customer.local_pref() as u16;
 /// Local preference of peer routes.
-pub const LP_PEER: u16 = 100;
+pub const LP_PEER: u16 = Relationship::Peer.local_pref() as u16;
 /// Local preference of provider routes.
-pub const LP_PROVIDER: u16 = 50;
+pub const LP_PROVIDER: u16 = Relationship::Provider.local_pref() as u16;
 
-/// What a provider's `local-pref` level means (as in the lab: lowest 10, low 70, peer 100,
-/// high 250; customers 200).
+/// What a provider's `local-pref` level means (tern-model's scale: lowest 10, low 70, peer
+/// 100, high 250; customers 200).
 pub fn level_pref(l: Level) -> u16 {
-    match l {
-        Level::Lowest => 10,
-        Level::Low => 70,
-        Level::Peer => LP_PEER,
-        Level::High => 250,
-    }
-}
-
-/// One typed effect on an origin's route.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "effect")]
-pub enum Effect {
-    /// Not exported to neighbours of AS `to` (any AS for `None`) in `region` (any for `None`).
-    NoAnnounce {
-        /// Neighbour AS.
-        to: Option<u32>,
-        /// Neighbour region.
-        region: Option<Region>,
-    },
-    /// Exported with the applying AS prepended `times` more times.
-    Prepend {
-        /// Neighbour AS.
-        to: Option<u32>,
-        /// Neighbour region.
-        region: Option<Region>,
-        /// Extra copies.
-        times: u8,
-    },
-    /// Local preference set on import, at the applying AS's nodes in `region`.
-    LocalPref {
-        /// Where (`None`: everywhere).
-        region: Option<Region>,
-        /// The level.
-        level: Level,
-    },
-    /// Not exported to any eBGP neighbour.
-    NoExport,
+    l.local_pref() as u16
 }
 
 /// An effect and who applies it.

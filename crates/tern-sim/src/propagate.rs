@@ -24,7 +24,12 @@ use std::collections::BinaryHeap;
 use serde::Serialize;
 
 use crate::graph::{Graph, Rel};
-use crate::policy::{Effect, LP_CUSTOMER, LP_PEER, LP_PROVIDER, Scenario, level_pref};
+use tern_model::policy::ExportAction;
+use tern_types::Asn;
+
+use crate::policy::{
+    Effect, LP_CUSTOMER, LP_PEER, LP_PROVIDER, Region, Relationship, Scenario, level_pref,
+};
 
 /// No neighbour (an origin route, or no route).
 pub const NONE: u32 = u32::MAX;
@@ -364,7 +369,7 @@ fn import_lp(g: &Graph, s: &Scenario, y: u32, o: usize, default: u16) -> u16 {
             continue;
         }
         if let Effect::LocalPref { region, level } = a.effect {
-            if region.is_none() || region == ny.region {
+            if region.is_none_or(|r| Some(r) == ny.region) {
                 lp = level_pref(level);
             }
         }
@@ -433,16 +438,22 @@ fn offer(
                 if a.by != Some(nx.represents) {
                     continue;
                 }
-                let hits = |to: Option<u32>, region: Option<tern_model::raw::Region>| {
-                    to.is_none_or(|t| t == ny.represents)
-                        && region.is_none_or(|r| Some(r) == ny.region)
+                // Regional effects need the neighbour's region; region-less ones apply anyway.
+                let Some(region) = a
+                    .effect
+                    .region()
+                    .map_or(Some(ny.region.unwrap_or(Region::Europe)), |r| {
+                        (Some(r) == ny.region).then_some(r)
+                    })
+                else {
+                    continue;
                 };
-                match a.effect {
-                    Effect::NoAnnounce { to, region } if hits(to, region) => blocked = true,
-                    Effect::NoExport => blocked = true,
-                    Effect::Prepend { to, region, times } if hits(to, region) => {
-                        len += times as u16
-                    }
+                match a
+                    .effect
+                    .on_export(Asn(ny.represents), relationship(rel), region)
+                {
+                    ExportAction::Reject => blocked = true,
+                    ExportAction::Prepend(t) => len += u16::from(t),
                     _ => {}
                 }
             }
@@ -481,6 +492,15 @@ fn offer(
         hop: x,
         pick,
     })
+}
+
+/// What an eBGP neighbour is to us, in the policy model's words.
+fn relationship(r: Rel) -> Relationship {
+    match r {
+        Rel::Customer => Relationship::Customer,
+        Rel::Provider => Relationship::Provider,
+        Rel::Peer | Rel::Internal => Relationship::Peer,
+    }
 }
 
 /// Is AS `asn` on the displayed path from `x` back to us?

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use tern_model::raw::{Level, Region};
+use tern_model::policy::{Level, Neighbors, Region};
 use tern_sim::graph::{Graph, GraphBuilder, Rel};
 use tern_sim::policy::{Applied, Effect, Origin, Scenario};
 use tern_sim::{Mode, Outcome, asrel, propagate};
@@ -84,7 +84,7 @@ fn prepend_and_no_announce_move_the_tie() {
     sc.origins[0].effects.push(Applied {
         by: Some(11),
         effect: Effect::NoAnnounce {
-            to: Some(1),
+            to: Neighbors::As(tern_types::Asn(1)),
             region: None,
         },
         note: String::new(),

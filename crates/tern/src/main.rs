@@ -17,6 +17,9 @@ use crate::exit::Exit;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Providers directory: its NAME.toml dictionaries add to or replace the built-in ones.
+    #[arg(long, global = true, value_name = "DIR")]
+    providers: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -37,6 +40,8 @@ enum Command {
     Ctl(cmd::ctl::Args),
     /// Predict the catchment of a tern.toml on an AS graph (CAIDA file or a lab); --compare.
     Simulate(cmd::simulate::Args),
+    /// The provider community dictionaries: list them, or show one's communities.
+    Providers(cmd::providers::Args),
 }
 
 /// Rust ignores SIGPIPE, so `println!` into a closed pipe (`tern lab status | head`) panics.
@@ -54,6 +59,9 @@ fn restore_default_sigpipe() {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if let Some(dir) = cli.providers.clone() {
+        tern_model::provider::dirs::use_directory(dir);
+    }
     if !matches!(cli.command, Command::Run(_)) {
         restore_default_sigpipe();
     }
@@ -66,6 +74,7 @@ fn main() -> std::process::ExitCode {
         Command::Run(a) => cmd::run::run(a),
         Command::Ctl(a) => cmd::ctl::run(a),
         Command::Simulate(a) => cmd::simulate::run(a),
+        Command::Providers(a) => cmd::providers::run(a),
     };
     match result {
         Ok(code) => code.into(),

@@ -5,6 +5,7 @@ pub mod check;
 pub mod ctl;
 pub mod lab;
 pub mod plan;
+pub mod providers;
 pub mod render;
 pub mod run;
 pub mod simulate;
