@@ -113,3 +113,80 @@ impl SimLab {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::orchestrate::load;
+    use crate::topology::design;
+    use std::path::Path;
+
+    fn lab(name: &str) -> (crate::orchestrate::Loaded, Topology) {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/lab")
+            .join(name);
+        let l = load(&p).unwrap();
+        let t = design(&l.net, &l.lab, &l.providers).unwrap();
+        (l, t)
+    }
+
+    #[test]
+    fn lab_topology_converts() {
+        let (_, t) = lab("tern.toml");
+        let s = sim_graph(&t);
+        let routers = t
+            .nodes
+            .iter()
+            .filter(|n| !matches!(n.kind, NodeKind::Site | NodeKind::Probe))
+            .count();
+        assert_eq!(s.graph.len(), routers);
+        assert_eq!(s.attachments.len(), t.sites.len());
+        assert_eq!(s.clients.clients.len(), t.of_kind(NodeKind::Probe).count());
+        // Carriers keep their real AS as `represents` and one node per region.
+        assert_eq!(s.graph.of_as(174).len(), 3);
+    }
+
+    fn picks(name: &str) -> Vec<(String, Option<String>)> {
+        let (l, t) = lab(name);
+        let s = sim_graph(&t);
+        let attach = |site: &tern_model::Site, u: &tern_model::Upstream| {
+            s.attach(site.id.as_str(), u.provider.as_deref())
+        };
+        let att =
+            tern_sim::model::scenario(&l.net, &l.providers, &attach, &tern_sim::Options::default())
+                .unwrap();
+        let sc = &att.scenario;
+        let pick = tern_sim::propagate(&s.graph, sc, tern_sim::Mode::Pick);
+        s.clients
+            .clients
+            .iter()
+            .map(|c| {
+                let site = pick.routes[c.node as usize]
+                    .map(|r| sc.sites[sc.origins[r.pick as usize].site].clone());
+                (s.graph.node(c.node).name.clone(), site)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn design_catchment_is_predicted() {
+        // The lab's design: every probe reaches the site of its own region.
+        for (eye, site) in picks("tern.toml") {
+            let want = match &eye[4..6] {
+                "eu" => "ams",
+                "na" => "ewr",
+                _ => "nrt",
+            };
+            assert_eq!(site.as_deref(), Some(want), "{eye}");
+        }
+        // A 3x prepend at ewr: North America leaves ewr (for ams: the carriers' European
+        // routers have the lower router ids), the rest stays.
+        for (eye, site) in picks("tern-prepend.toml") {
+            let want = match &eye[4..6] {
+                "as" => "nrt",
+                _ => "ams",
+            };
+            assert_eq!(site.as_deref(), Some(want), "{eye}");
+        }
+    }
+}

@@ -399,4 +399,30 @@ mod tests {
         let mut again = f.links.clone();
         assert!(break_cycles(&mut again).is_empty());
     }
+
+    #[test]
+    fn garbage_and_every_truncation_never_panic() {
+        use std::io::Write;
+        let text = b"# c\n1|2|-1\n2|3|0\n3|4|-1|bgp\n";
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        bz.write_all(b"1|2|-1\n2|3|0\n").unwrap();
+        let bz = bz.finish().unwrap();
+        for cut in 0..bz.len() {
+            let _ = parse(&bz[..cut], "t");
+        }
+        for cut in 0..text.len() {
+            let _ = parse(&text[..cut], "t");
+        }
+        let mut x: u64 = 7;
+        for _ in 0..2000 {
+            let mut v = Vec::new();
+            for _ in 0..(x % 64) {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                v.push(b"0123456789|-#\n xBZh\x1f\x8b"[(x >> 40) as usize % 21]);
+            }
+            let _ = parse(&v, "t");
+        }
+    }
 }

@@ -246,7 +246,9 @@ fn merge(g: &Graph, mode: Mode, cur: Route, new: Route) -> Option<Route> {
             (1, g.router_id(r.hop), r.hop)
         }
     };
-    let new_wins = key(&new) < key(&cur);
+    // An offer from the neighbour the current route came from replaces it (an update is an
+    // implicit withdraw, RFC 4271 §3.1).
+    let new_wins = key(&new) < key(&cur) || (new.hop == cur.hop && new.hop != NONE);
     let out = match mode {
         Mode::Pick => {
             if new_wins {
