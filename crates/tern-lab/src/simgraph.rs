@@ -147,14 +147,36 @@ mod tests {
     }
 
     fn picks(name: &str) -> Vec<(String, Option<String>)> {
-        let (l, t) = lab(name);
+        picks_of(name, None)
+    }
+
+    /// Per probe's eyeball: the site a router would pick for `prefix` (default: the anycast one).
+    fn picks_of(name: &str, prefix: Option<&str>) -> Vec<(String, Option<String>)> {
+        let (mut l, t) = lab(name);
+        if let Some(p) = prefix {
+            // Regional anycast: the prefix announced by ams and nrt only.
+            let p: tern_types::Prefix = p.parse().unwrap();
+            let ams: tern_types::SiteId = "ams".parse().unwrap();
+            let nrt: tern_types::SiteId = "nrt".parse().unwrap();
+            let mut pp = l.net.prefixes[0].clone();
+            pp.prefix = p;
+            pp.role = tern_model::Role::Regional(vec![ams.clone(), nrt.clone()]);
+            l.net.prefixes.push(pp);
+            for s in &mut l.net.sites {
+                if s.id == ams || s.id == nrt {
+                    s.announces.push(p);
+                }
+            }
+        }
         let s = sim_graph(&t);
         let attach = |site: &tern_model::Site, u: &tern_model::Upstream| {
             s.attach(site.id.as_str(), u.provider.as_deref())
         };
-        let att =
-            tern_sim::model::scenario(&l.net, &l.providers, &attach, &tern_sim::Options::default())
-                .unwrap();
+        let opts = tern_sim::Options {
+            prefix: prefix.map(|p| p.parse().unwrap()),
+            ..tern_sim::Options::default()
+        };
+        let att = tern_sim::model::scenario(&l.net, &l.providers, &attach, &opts).unwrap();
         let sc = &att.scenario;
         let pick = tern_sim::propagate(&s.graph, sc, tern_sim::Mode::Pick);
         s.clients
@@ -182,6 +204,19 @@ mod tests {
         // A 3x prepend at ewr: North America leaves ewr (for ams: the carriers' European
         // routers have the lower router ids), the rest stays.
         for (eye, site) in picks("tern-prepend.toml") {
+            let want = match &eye[4..6] {
+                "as" => "nrt",
+                _ => "ams",
+            };
+            assert_eq!(site.as_deref(), Some(want), "{eye}");
+        }
+    }
+
+    #[test]
+    fn regional_anycast_is_predicted() {
+        // Announced by ams and nrt only: North America goes to ams (its carriers' European
+        // routers have the lower router ids), Europe and Asia stay home.
+        for (eye, site) in picks_of("tern.toml", Some("2001:db8:c4::/48")) {
             let want = match &eye[4..6] {
                 "as" => "nrt",
                 _ => "ams",
