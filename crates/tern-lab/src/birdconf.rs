@@ -11,7 +11,7 @@
 //!   local preferences are [`tern_model::policy`]'s [`may_export`] and
 //!   [`Relationship::local_pref`]), and the action communities of the provider dictionary the
 //!   router honours (RFC 1997 standard and RFC 8092 large communities), each turned into a BIRD
-//!   test from its typed [`Effect`]: no-announce and prepend towards a neighbour AS, the peers or
+//!   test from its typed [`tern_model::policy::Effect`]: no-announce and prepend towards a neighbour AS, the peers or
 //!   a region, no-export, and local-pref.
 
 use std::fmt::Write as _;

@@ -211,6 +211,9 @@ pub struct Upstream {
     pub name: String,
     /// Provider dictionary id.
     pub provider: Option<String>,
+    /// The provider's own AS from its dictionary (Vultr: AS20473, while the session is with
+    /// AS64515): the AS our routes enter the Internet through. `None` without a dictionary.
+    pub provider_asn: Option<Asn>,
     /// Neighbor address; its family is the session's.
     pub neighbor: IpAddr,
     /// Neighbor AS.

@@ -78,7 +78,10 @@ fn intents_and_known_raw_communities_become_effects() {
     // Our own prepend is done by us: not an effect at the provider.
     assert_eq!(e.len(), 3, "{e:#?}");
     let m = parse(Path::new("t.toml"), NET).unwrap();
-    assert_eq!(m.network.sites[0].upstreams[0].export.prepend, 3);
+    let u = &m.network.sites[0].upstreams[0];
+    assert_eq!(u.export.prepend, 3);
+    // The session is with Vultr's AS64515; our routes enter the Internet at AS20473.
+    assert_eq!((u.remote_as, u.provider_asn), (Asn(64515), Some(vultr)));
 }
 
 #[test]

@@ -215,3 +215,31 @@ fn a_broken_dictionary_file_is_reported_with_file_and_line() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("error[provider-dir]"));
 }
+
+#[test]
+fn effects_per_upstream_name_the_applying_as_and_the_community() {
+    let t = TempDir::new("providers-effects");
+    let toml = t.0.join("tern.toml");
+    std::fs::write(&toml, NET).unwrap();
+    let f = toml.to_str().unwrap();
+    let out = tern(&["providers", "effects", f, "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let v = json(&out);
+    let u = &v["sites"][0]["upstreams"][0];
+    assert_eq!(
+        (u["remote_as"].as_u64(), u["provider_asn"].as_u64()),
+        (Some(64515), Some(20473))
+    );
+    let e = &u["effects"][0];
+    assert_eq!(e["by"], 3257);
+    assert_eq!(e["effect"]["action"], "prepend");
+    assert_eq!(e["effect"]["region"], "asia");
+    assert_eq!(e["community"]["value"], "3257:2592");
+    assert_eq!(e["verified"], false);
+    let out = tern(&["providers", "effects", f]);
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        t.contains("AS3257   applies prepend 2x to all in asia"),
+        "{t}"
+    );
+}

@@ -19,7 +19,7 @@
 //! steps. Checks that need outside data (bogon tables, VRPs, IRR, environment) are in
 //! [`crate::preflight`].
 
-mod ctx;
+pub(crate) mod ctx;
 mod edge;
 mod intent;
 mod prefixes;

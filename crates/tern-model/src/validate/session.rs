@@ -294,6 +294,7 @@ pub(crate) fn upstream(
     let (port, hold_time) = super::edge::session_knobs(cx, ru);
     Some(Upstream {
         name,
+        provider_asn: dict.as_ref().map(|d| d.asn),
         provider,
         neighbor,
         remote_as,

@@ -2,7 +2,8 @@
 //! operator's providers directory (`/etc/tern/providers`, `[network] providers` of `--config`,
 //! `--providers DIR`). `tern providers show NAME` prints every community with its meaning,
 //! source and verified flag; `--toml` prints the dictionary file itself, to copy into a
-//! providers directory and edit.
+//! providers directory and edit. `tern providers effects tern.toml` prints, per site and
+//! upstream, what the providers will do with the announcements (the resolved policy model).
 //!
 //! Exit: 0 done, 1 a dictionary of a providers directory is broken (listed on stderr, the others
 //! are shown), 2 unusable input (no such dictionary, unreadable tern.toml).
@@ -41,10 +42,19 @@ pub enum What {
         #[arg(long, conflicts_with = "json")]
         toml: bool,
     },
+    /// Per site and upstream of a tern.toml: what each provider will do with our announcements
+    /// (effect, the AS that applies it, the community that asks for it, verified or not).
+    Effects {
+        /// The network description.
+        file: PathBuf,
+    },
 }
 
 /// Runs `tern providers`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
+    if let Some(What::Effects { file }) = &args.what {
+        return effects(file, args.json);
+    }
     let (providers, diags) = match &args.config {
         Some(file) => {
             let m = tern_model::load(file)?;
@@ -63,6 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let broken = diags.iter().any(|d| d.severity == Severity::Error);
     match args.what {
         None => list(&providers, args.json)?,
+        Some(What::Effects { .. }) => {}
         Some(What::Show { name, toml }) => {
             let Some(p) = providers.find(&name) else {
                 bail!(
@@ -230,4 +241,80 @@ fn show(p: &Provider) {
         );
         println!("      source: {}", e.source);
     }
+}
+
+/// `tern providers effects FILE`.
+fn effects(file: &std::path::Path, json: bool) -> anyhow::Result<Exit> {
+    let m = tern_model::load(file)?;
+    if m.has_errors() {
+        for d in m
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+        {
+            eprintln!("{d}");
+        }
+        eprintln!(
+            "{}: has errors; `tern check` shows all findings",
+            file.display()
+        );
+        return Ok(Exit::Findings);
+    }
+    if json {
+        let sites: Vec<Value> = m
+            .network
+            .sites
+            .iter()
+            .map(|s| {
+                json!({
+                    "site": s.id,
+                    "upstreams": s.upstreams.iter().map(|u| json!({
+                        "name": u.name,
+                        "provider": u.provider,
+                        "provider_asn": u.provider_asn.map(|a| a.0),
+                        "remote_as": u.remote_as.0,
+                        "prepend": u.export.prepend,
+                        "effects": u.export.effects,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "file": file, "sites": sites }))
+                .context("cannot print JSON")?
+        );
+        return Ok(Exit::Ok);
+    }
+    for s in &m.network.sites {
+        println!("site {}", s.id);
+        for u in &s.upstreams {
+            println!(
+                "  {} ({}, session {}{}):",
+                u.name,
+                u.provider.as_deref().unwrap_or("no dictionary"),
+                u.remote_as,
+                u.provider_asn
+                    .map(|a| format!(", enters at {a}"))
+                    .unwrap_or_default()
+            );
+            if u.export.prepend > 0 {
+                println!("    we prepend our AS {}x", u.export.prepend);
+            }
+            if u.export.effects.is_empty() && u.export.prepend == 0 {
+                println!("    nothing: announced as it is");
+            }
+            for e in &u.export.effects {
+                println!(
+                    "    {:<8} applies {:<36} asked by {:<22} {}{}",
+                    e.by.to_string(),
+                    e.effect.to_string(),
+                    e.community.to_string(),
+                    e.meaning,
+                    if e.verified { "" } else { " [unverified]" }
+                );
+            }
+        }
+    }
+    Ok(Exit::Ok)
 }
