@@ -3,6 +3,7 @@
 pub mod atlas;
 pub mod check;
 pub mod ctl;
+pub mod dns;
 pub mod lab;
 pub mod plan;
 pub mod providers;
