@@ -391,6 +391,10 @@ fn analysis(
             },
             min_rtt: None,
             nearest_site: None,
+            nearest_km: None,
+            site_km: None,
+            results: 1,
+            traceroute: None,
         })
         .collect();
     let group = |key: &dyn Fn(&ProbeRow) -> String| -> Vec<GroupStats> {
@@ -411,6 +415,7 @@ fn analysis(
     let _: HashMap<(), ()> = HashMap::new();
     Analysis {
         inputs: Vec::new(),
+        keys: tern_atlas::analysis::Keys::Sites,
         overall: group_stats("all", probes.iter().map(|_| None)),
         by_site,
         by_country,
@@ -421,7 +426,7 @@ fn analysis(
             .sites
             .iter()
             .map(|s| SitePoint {
-                id: s.id.as_str().to_owned(),
+                id: s.id.clone(),
                 lat: s.lat,
                 lon: s.lon,
             })
