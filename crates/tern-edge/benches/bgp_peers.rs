@@ -32,9 +32,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 fn shared_data() -> std::path::PathBuf {
-    std::env::var_os("TERN_SHARED_DATA")
-        .map(Into::into)
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").into())
+    tern_testkit::shared_data_dir().expect("this bench needs ../shared/data (or TERN_SHARED_DATA)")
 }
 
 /// VmRSS and VmHWM of a process, in kB.

@@ -1,7 +1,12 @@
-//! Test support shared by the crates whose tests run real daemons on loopback: temporary
-//! directories, free ports, bounded polling and a BIRD 2 process under a Drop guard with birdc.
+//! Test support shared by every crate's tests: temporary directories, free ports, bounded
+//! polling, a BIRD 2 process under a Drop guard with birdc, and where test data comes from
+//! (committed fixtures, the full public data when present, Python with sagan).
 //! A dev-dependency only; nothing in a shipped binary uses it.
 #![allow(clippy::unwrap_used, missing_debug_implementations)]
+
+mod data;
+
+pub use data::{fixture, full_data, repo_root, sagan_python, shared_data_dir};
 
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
@@ -24,8 +29,21 @@ impl TempDir {
         std::fs::create_dir_all(&p).unwrap();
         TempDir(p)
     }
+    /// The directory itself.
     pub fn path(&self) -> &Path {
         &self.0
+    }
+
+    /// A path inside it.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// Writes `text` to `name` inside it and returns the path as text.
+    pub fn write(&self, name: &str, text: &str) -> String {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().into_owned()
     }
 }
 

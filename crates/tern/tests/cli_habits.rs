@@ -95,19 +95,19 @@ fn man_page_and_one_page_per_subcommand() {
     let out = tern(&["man", "--out", dir.0.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
     for s in subcommands() {
-        let p = dir.path(&format!("tern-{s}.1"));
+        let p = dir.join(&format!("tern-{s}.1"));
         let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         assert!(text.contains(&format!(".TH tern-{s} 1")), "{text}");
     }
     // Nested subcommands get their own page, with their options.
-    let up = std::fs::read_to_string(dir.path("tern-render.1")).unwrap();
+    let up = std::fs::read_to_string(dir.join("tern-render.1")).unwrap();
     assert!(up.contains("\\-\\-out"), "{up}");
-    assert!(dir.path("tern-lab-up.1").exists());
+    assert!(dir.join("tern-lab-up.1").exists());
     // man(1) renders it without warnings where it is installed.
     if have("man") {
         let out = Command::new("man")
             .args(["--warnings", "-l"])
-            .arg(dir.path("tern.1"))
+            .arg(dir.join("tern.1"))
             .env("MANPAGER", "cat")
             .output()
             .unwrap();
