@@ -25,8 +25,9 @@ use std::time::{Duration, Instant};
 use interop_support::*;
 use tern_bgp::rib::RouteAttrs;
 use tern_bgp::session::State;
-use tern_bgp::wire::{self, AsPath, Capability, Codec, Message, Open, Origin, Update};
+use tern_bgp::wire::{self, AsPath, Capability, Message, Open, Origin, Update};
 use tern_edge::peer::Command;
+use tern_testkit::bgp::{codec, enc};
 use tern_types::{Asn, Prefix};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -77,19 +78,6 @@ fn main() {
 }
 
 // ----- 1. reaction time --------------------------------------------------------------------
-
-fn codec() -> Codec {
-    Codec {
-        four_octet_as: true,
-        extended_messages: false,
-    }
-}
-
-fn enc(m: &Message) -> Vec<u8> {
-    let mut b = Vec::new();
-    wire::encode(m, &codec(), &mut b).unwrap();
-    b
-}
 
 async fn read_msg(s: &mut TcpStream) -> Message {
     let mut hdr = [0u8; 19];

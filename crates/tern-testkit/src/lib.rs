@@ -4,6 +4,7 @@
 //! A dev-dependency only; nothing in a shipped binary uses it.
 #![allow(clippy::unwrap_used, missing_debug_implementations)]
 
+pub mod bgp;
 mod data;
 
 pub use data::{fixture, full_data, repo_root, sagan_python, shared_data_dir};
