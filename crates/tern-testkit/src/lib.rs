@@ -67,7 +67,7 @@ pub fn free_port() -> u16 {
 }
 
 /// Poll `f` every 20 ms until it is Ok, at most `timeout`; panic with `what` and the last
-/// observation otherwise. (Async tests keep their own, which sleeps on tokio.)
+/// observation otherwise. Async tests use [`wait_for_async`].
 pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Result<T, String>) -> T {
     let deadline = Instant::now() + timeout;
     loop {
@@ -77,6 +77,25 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Result<
                 panic!("timed out after {timeout:?} waiting for {what}; last: {last}")
             }
             Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
+/// [`wait_for`] for async tests: polls `f` every `every`, sleeping on tokio between tries.
+pub async fn wait_for_async<T>(
+    what: &str,
+    timeout: Duration,
+    every: Duration,
+    mut f: impl FnMut() -> Result<T, String>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match f() {
+            Ok(v) => return v,
+            Err(last) if Instant::now() > deadline => {
+                panic!("timed out after {timeout:?} waiting for {what}; last: {last}")
+            }
+            Err(_) => tokio::time::sleep(every).await,
         }
     }
 }
