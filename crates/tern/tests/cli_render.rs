@@ -163,39 +163,28 @@ fn a_file_holding_a_key_is_0600_even_over_an_old_0644_file() {
     use std::os::unix::fs::PermissionsExt as _;
     let d = TempDir::new("cli-render-mode");
     let key = [("TERN_LUX_BGP_PASSWORD", "s3cret-key")];
-    // -o FILE, new file.
+    // -o FILE: a new file, then over one an earlier render (or the operator) left 0644.
     let f = d.0.join("lux.conf");
-    let out = tern_env(
-        &[
-            "render",
-            &example("anycast"),
-            "--site",
-            "lux",
-            "-o",
-            f.to_str().unwrap(),
-        ],
-        &key,
-    );
-    assert_eq!(out.status.code(), Some(0));
-    assert!(std::fs::read_to_string(&f).unwrap().contains("s3cret-key"));
-    assert_eq!(mode(&f), 0o600);
-    // Over a file an earlier render (or the operator) left world-readable.
-    std::fs::write(&f, "old\n").unwrap();
-    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let out = tern_env(
-        &[
-            "render",
-            &example("anycast"),
-            "--site",
-            "lux",
-            "-o",
-            f.to_str().unwrap(),
-        ],
-        &key,
-    );
-    assert_eq!(out.status.code(), Some(0));
-    assert!(std::fs::read_to_string(&f).unwrap().contains("s3cret-key"));
-    assert_eq!(mode(&f), 0o600);
+    for over_old_file in [false, true] {
+        if over_old_file {
+            std::fs::write(&f, "old\n").unwrap();
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let out = tern_env(
+            &[
+                "render",
+                &example("anycast"),
+                "--site",
+                "lux",
+                "-o",
+                f.to_str().unwrap(),
+            ],
+            &key,
+        );
+        assert_eq!(out.status.code(), Some(0));
+        assert!(std::fs::read_to_string(&f).unwrap().contains("s3cret-key"));
+        assert_eq!(mode(&f), 0o600, "over an old file: {over_old_file}");
+    }
     // --all: the site whose key is known gets 0600; the others hold no key (an include).
     let dir = d.0.join("all");
     let out = tern_env(
