@@ -5,6 +5,8 @@
 //! output is golden-tested and every example is checked by the real `bird -p -c` (BIRD 2.0.12).
 //!
 //! What a rendered config contains, per site:
+//! - a header naming the site and saying that health checks are `tern run`'s, not BIRD's
+//!   ([`HEALTH_NOTE`]): a BIRD stand-in announces unconditionally;
 //! - `router id`, `protocol device`;
 //! - `tern_announce4` / `tern_announce6`: static `unreachable` routes for the prefixes the site
 //!   originates (they exist only to be announced; the kernel protocol never exports them);
@@ -23,6 +25,9 @@
 use std::fmt::Write as _;
 use tern_model::{Network, Secret, Site, Upstream};
 use tern_types::{Afi, Prefix, SiteId};
+
+/// The header line that says who does health checks: this config announces unconditionally.
+pub const HEALTH_NOTE: &str = "# Health checks ([[service]] in tern.toml) are done by `tern run`, not by this BIRD config:\n# BIRD announces these prefixes whatever the health of the services behind them.";
 
 /// Why a site cannot be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -106,8 +111,9 @@ fn header(o: &mut String, net: &Network, s: &Site) {
     );
     let _ = writeln!(
         o,
-        "# Rendered by `tern render` from tern.toml: edit tern.toml and render again.\n"
+        "# Rendered by `tern render` from tern.toml: edit tern.toml and render again."
     );
+    let _ = writeln!(o, "{HEALTH_NOTE}\n");
     let _ = writeln!(o, "router id {};\n", s.router_id);
     let _ = writeln!(o, "define TERN_OWN_AS = {};\n", net.asn.0);
     let _ = writeln!(o, "protocol device {{\n  scan time 10;\n}}\n");
@@ -309,6 +315,11 @@ remote_as = 64515
         let id: SiteId = "ams".parse().unwrap();
         let t = render_with(&n, &id, &|_| Some("k3y".into())).unwrap();
         assert!(t.contains("router id 192.0.2.1;"), "{t}");
+        // Health checks are tern run's, and the config says so.
+        assert!(
+            t.contains("# Health checks ([[service]] in tern.toml) are done by `tern run`, not by this BIRD config"),
+            "{t}"
+        );
         // Directly connected: no multihop, no host route.
         assert!(
             t.contains("  direct;") && !t.contains("tern_hostroutes"),

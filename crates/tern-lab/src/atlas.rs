@@ -383,7 +383,7 @@ mod tests {
             results: vec![ProbeResult {
                 probe: "probe-eu-1".into(),
                 prb_id: 1001,
-                region: tern_model::raw::Region::Europe,
+                region: tern_model::policy::Region::Europe,
                 city: "London".into(),
                 country: "GB".into(),
                 lat: 51.51,

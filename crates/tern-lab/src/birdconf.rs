@@ -7,18 +7,18 @@
 //!   then rendered by tern-bird exactly as `tern render` does (the BIRD stand-in for `tern run`).
 //! - [`router`] writes the config of a provider, carrier or eyeball router: Gao-Rexford import
 //!   and export rules (relationship marked with an RFC 8092 large community on import, `(AS, 1,
-//!   1)` customer, `(AS, 1, 2)` peer, `(AS, 1, 3)` provider; customer routes to everyone, peer and
-//!   provider routes to customers only; local-pref customer 200 > peer 100 > provider 50), and the
-//!   action communities of the provider dictionary the router honours (RFC 1997 standard and RFC
-//!   8092 large communities): no-announce and prepend towards a neighbour AS or a region,
-//!   no-export, and local-pref, as tern's dictionaries describe them.
+//!   1)` customer, `(AS, 1, 2)` peer, `(AS, 1, 3)` provider; what may be exported where and the
+//!   local preferences are [`tern_model::policy`]'s [`may_export`] and
+//!   [`Relationship::local_pref`]), and the action communities of the provider dictionary the
+//!   router honours (RFC 1997 standard and RFC 8092 large communities), each turned into a BIRD
+//!   test from its typed [`tern_model::policy::Effect`]: no-announce and prepend towards a neighbour AS, the peers or
+//!   a region, no-export, and local-pref.
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::path::Path;
 
-use tern_model::provider::{Target, Value};
-use tern_model::raw::{Action, Level};
+use tern_model::policy::{CommunityValue, ExportAction, Level, Relationship, may_export};
 use tern_model::{Network, Providers};
 use tern_types::{Afi, Asn};
 
@@ -26,20 +26,15 @@ use crate::error::LabError;
 use crate::topology::{LinkKind, Node, NodeKind, Topology};
 
 /// Local preference of routes learned from customers (Gao-Rexford: customer > peer > provider).
-pub const LP_CUSTOMER: u32 = 200;
+pub const LP_CUSTOMER: u32 = Relationship::Customer.local_pref();
 /// Local preference of routes learned from peers.
-pub const LP_PEER: u32 = 100;
+pub const LP_PEER: u32 = Relationship::Peer.local_pref();
 /// Local preference of routes learned from providers.
-pub const LP_PROVIDER: u32 = 50;
+pub const LP_PROVIDER: u32 = Relationship::Provider.local_pref();
 
-/// What a provider's `local-pref` level means in the lab.
+/// What a provider's `local-pref` level means in the lab: the policy model's value.
 pub fn level_pref(l: Level) -> u32 {
-    match l {
-        Level::Lowest => 10,
-        Level::Low => 70,
-        Level::Peer => LP_PEER,
-        Level::High => 250,
-    }
+    l.local_pref()
 }
 
 /// The network with every site's sessions pointing into the lab: IPv6 upstreams only, each
@@ -223,20 +218,15 @@ pub fn router_with(
             let _ = writeln!(o, "  bgp_local_pref = {lp};");
         }
         if let Some(d) = dict {
-            for e in &d.entries {
-                if e.action != Action::LocalPref || e.region.is_some_and(|r| r != n.region) {
-                    continue;
+            for r in d.rules(None) {
+                if let Some(lp) = r.effect.local_pref_in(n.region) {
+                    let _ = writeln!(
+                        o,
+                        "  if {} then bgp_local_pref = {lp}; # {}",
+                        matches(&r.community),
+                        r.entry.meaning
+                    );
                 }
-                let (Some(level), Some(v)) = (e.level, e.value(None)) else {
-                    continue;
-                };
-                let _ = writeln!(
-                    o,
-                    "  if {} then bgp_local_pref = {}; # {}",
-                    matches(&v),
-                    level_pref(level),
-                    e.meaning
-                );
             }
         }
         let _ = writeln!(o, "  accept;\n}}\n");
@@ -247,14 +237,11 @@ pub fn router_with(
         } else {
             let _ = writeln!(o, "  if source = RTS_STATIC then accept;");
             let _ = writeln!(o, "  if source != RTS_BGP then reject;");
-            if rel != Rel::Customer {
-                let _ = writeln!(
-                    o,
-                    "  # Gao-Rexford: only customer routes go to peers and providers.\n  if ({asn}, 1, 1) !~ bgp_large_community then reject;"
-                );
+            if let Some(to) = rel.relationship() {
+                gao_rexford(&mut o, to, asn);
             }
-            if let Some(d) = dict {
-                actions(&mut o, d, peer, asn);
+            if let (Some(d), Some(to)) = (dict, rel.relationship()) {
+                actions(&mut o, d, peer, to, asn);
             }
             let _ = writeln!(o, "  bgp_large_community.delete([({asn}, 1, *)]);");
             let _ = writeln!(o, "  accept;\n}}\n");
@@ -284,53 +271,69 @@ pub fn router_with(
     o
 }
 
-/// Export actions of a dictionary towards one eBGP neighbour.
-fn actions(o: &mut String, d: &tern_model::Provider, peer: &Node, asn: u32) {
+/// The valley-free export rule towards a neighbour that is `to` to us: routes learned over
+/// the relationships [`may_export`] refuses are rejected (by the large community set on import).
+fn gao_rexford(o: &mut String, to: Relationship, asn: u32) {
+    let allowed: Vec<Relationship> = Relationship::ALL
+        .into_iter()
+        .filter(|from| may_export(*from, to))
+        .collect();
+    if allowed.len() == Relationship::ALL.len() {
+        return;
+    }
+    let tags: Vec<String> = allowed
+        .iter()
+        .map(|r| format!("({asn}, 1, {})", Rel::from(*r).tag().map_or(0, |t| t.0)))
+        .collect();
+    let words: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
+    let _ = writeln!(
+        o,
+        "  # Gao-Rexford: only {} routes go to peers and providers.",
+        words.join(" and ")
+    );
+    if tags.len() == 1 {
+        let _ = writeln!(o, "  if {} !~ bgp_large_community then reject;", tags[0]);
+    } else {
+        let _ = writeln!(
+            o,
+            "  if !(bgp_large_community ~ [{}]) then reject;",
+            tags.join(", ")
+        );
+    }
+}
+
+/// Export actions of a dictionary towards one eBGP neighbour (`to` to us), from each entry's
+/// typed effect.
+fn actions(o: &mut String, d: &tern_model::Provider, peer: &Node, to: Relationship, asn: u32) {
     let target = peer.represents.or(peer.asn).map(Asn);
-    for e in &d.entries {
-        if e.region.is_some_and(|r| r != peer.region) {
-            continue;
-        }
-        let v = match e.target {
-            Target::Peer => {
-                if e.peer.is_some_and(|p| Some(p) != target) {
-                    continue;
-                }
-                match target.and_then(|t| e.value(Some(t))) {
-                    Some(v) => v,
-                    None => continue,
-                }
+    // A neighbour without an AS gets no per-AS entry (`rules` leaves them out); Asn(0) then
+    // matches nothing else.
+    let to_as = target.unwrap_or(Asn(0));
+    for r in d.rules(target) {
+        let test = matches(&r.community);
+        match r.effect.on_export(to_as, to, peer.region) {
+            ExportAction::Unchanged => {}
+            ExportAction::Reject => {
+                let _ = writeln!(o, "  if {test} then reject; # {}", r.entry.meaning);
             }
-            Target::All => match e.value(None) {
-                Some(v) => v,
-                None => continue,
-            },
-        };
-        match e.action {
-            Action::NoAnnounce | Action::NoExport => {
-                let _ = writeln!(o, "  if {} then reject; # {}", matches(&v), e.meaning);
-            }
-            Action::Prepend => {
-                let times = e.times.unwrap_or(1);
+            ExportAction::Prepend(times) => {
                 let p = "bgp_path.prepend(".to_owned() + &asn.to_string() + "); ";
                 let _ = writeln!(
                     o,
-                    "  if {} then {{ {}}} # {}",
-                    matches(&v),
+                    "  if {test} then {{ {}}} # {}",
                     p.repeat(times as usize),
-                    e.meaning
+                    r.entry.meaning
                 );
             }
-            Action::LocalPref => {}
         }
     }
 }
 
 /// A BIRD test for one community value.
-fn matches(v: &Value) -> String {
+fn matches(v: &CommunityValue) -> String {
     match v {
-        Value::Standard(c) => format!("({}, {}) ~ bgp_community", c.high(), c.low()),
-        Value::Large(c) => format!(
+        CommunityValue::Standard(c) => format!("({}, {}) ~ bgp_community", c.high(), c.low()),
+        CommunityValue::Large(c) => format!(
             "({}, {}, {}) ~ bgp_large_community",
             c.global, c.local1, c.local2
         ),
@@ -381,13 +384,34 @@ enum Rel {
     Internal,
 }
 
+impl From<Relationship> for Rel {
+    fn from(r: Relationship) -> Rel {
+        match r {
+            Relationship::Customer => Rel::Customer,
+            Relationship::Peer => Rel::Peer,
+            Relationship::Provider => Rel::Provider,
+        }
+    }
+}
+
 impl Rel {
+    /// The Gao-Rexford relationship; none for iBGP.
+    fn relationship(self) -> Option<Relationship> {
+        match self {
+            Rel::Customer => Some(Relationship::Customer),
+            Rel::Peer => Some(Relationship::Peer),
+            Rel::Provider => Some(Relationship::Provider),
+            Rel::Internal => None,
+        }
+    }
+
     /// (large-community tag, local-pref) set on import; none for iBGP (kept as learned).
     fn tag(self) -> Option<(u32, u32)> {
+        let lp = self.relationship()?.local_pref();
         match self {
-            Rel::Customer => Some((1, LP_CUSTOMER)),
-            Rel::Peer => Some((2, LP_PEER)),
-            Rel::Provider => Some((3, LP_PROVIDER)),
+            Rel::Customer => Some((1, lp)),
+            Rel::Peer => Some((2, lp)),
+            Rel::Provider => Some((3, lp)),
             Rel::Internal => None,
         }
     }

@@ -63,6 +63,16 @@ pub enum LabError {
         /// How long.
         seconds: u64,
     },
+    /// A signal (SIGINT, SIGTERM) stopped the operation; what it had made is removed.
+    #[error("interrupted by {}: removed {namespaces} namespaces and stopped {processes} processes", signal_name(*.signal))]
+    Interrupted {
+        /// The signal number.
+        signal: i32,
+        /// Namespaces removed.
+        namespaces: usize,
+        /// Processes stopped.
+        processes: usize,
+    },
     /// No such site, probe or lab.
     #[error("{0}")]
     NotFound(String),
@@ -75,5 +85,14 @@ impl LabError {
             path: path.into(),
             source,
         }
+    }
+}
+
+/// `SIGINT`, `SIGTERM` or `signal N`.
+pub(crate) fn signal_name(signal: i32) -> String {
+    match signal {
+        2 => "SIGINT".into(),
+        15 => "SIGTERM".into(),
+        n => format!("signal {n}"),
     }
 }

@@ -6,7 +6,7 @@
 //! great-circle distance at two thirds of the speed of light (fibre), plus a constant.
 
 use serde::{Deserialize, Serialize};
-use tern_model::raw::Region;
+use tern_model::policy::Region;
 
 /// Kilometres light travels in fibre per millisecond (2/3 c).
 pub const FIBRE_KM_PER_MS: f64 = 299_792.458 / 1000.0 * 2.0 / 3.0;
@@ -121,25 +121,9 @@ pub fn probe_cities(r: Region) -> Vec<Place> {
     }
 }
 
-/// The region of a point (coarse continent boxes).
+/// The region of a point (coarse continent boxes): the policy model's [`Region::containing`].
 pub fn region_of(lat: f64, lon: f64) -> Region {
-    if lon < -30.0 {
-        if lat > 12.0 {
-            Region::NorthAmerica
-        } else {
-            Region::SouthAmerica
-        }
-    } else if lat < -10.0 && lon > 110.0 {
-        Region::Oceania
-    } else if lat >= 35.0 && lon <= 45.0 {
-        Region::Europe
-    } else if (34.0..=63.0).contains(&lon) && lat >= 12.0 {
-        Region::MiddleEast
-    } else if lon < 55.0 {
-        Region::Africa
-    } else {
-        Region::Asia
-    }
+    Region::containing(lat, lon)
 }
 
 /// Great-circle distance in km (haversine).

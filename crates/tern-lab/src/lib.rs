@@ -9,6 +9,8 @@
 //! - [`topology`]: the pure design (routers, links, documentation addresses, probes);
 //! - [`birdconf`]: BIRD 2 configs of the provider, carrier and eyeball routers (Gao-Rexford and
 //!   the provider dictionaries' action communities) and of the sites (tern-bird's rendering);
+//! - [`config`]: a tern.toml loaded and validated for the lab;
+//! - [`prereq`]: root and the programs the lab runs, with their Debian packages;
 //! - [`netns`]: namespaces, veth links, addresses, routes, netem, processes inside namespaces;
 //! - [`state`]: what a running lab consists of, on disk, so that any process can stop it;
 //! - [`daemon`]: BIRD, whoami and other processes inside namespaces, `birdc`;
@@ -19,7 +21,13 @@
 //! - [`measure`]: probes from every client namespace (ping, traceroute, DNS, HTTP);
 //! - [`watch`]: failover timing with DNS watchers started before the change;
 //! - [`atlas`]: RIPE Atlas result JSON and probe metadata of a measurement;
-//! - [`orchestrate`]: `up` (transactional), `down`, `status`, `fail`, `heal`, `apply`.
+//! - [`interrupt`]: the SIGINT/SIGTERM flag `up` and the demo stop at (cleaning up);
+//! - [`orchestrate`]: `up` (transactional), `down`, `status`, `fail`, `heal`, `apply`;
+//! - [`apply`]: a changed tern.toml applied by reload, with its diff;
+//! - [`demo`]: the `tern lab demo` scenario, as events the binary prints.
+//!
+//! Module dependencies run one way (no cycles): `state` (with [`state::SpeakerKind`]) and
+//! `config` at the bottom, then `daemon`, `siterun`, `speaker`, then `orchestrate` and `apply`, then `demo`.
 //!
 //! Safety of the host: no namespace gets a route out of the lab. Every veth pair is created
 //! with both ends inside lab namespaces (`ip -n A link add … peer … netns B`), nothing is ever
@@ -28,15 +36,20 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod apply;
 pub mod atlas;
 pub mod birdconf;
+pub mod config;
 pub mod daemon;
+pub mod demo;
 pub mod dns;
 mod error;
 pub mod geo;
+pub mod interrupt;
 pub mod measure;
 pub mod netns;
 pub mod orchestrate;
+pub mod prereq;
 pub mod siterun;
 pub mod speaker;
 pub mod state;

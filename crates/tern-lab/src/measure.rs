@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use tern_model::raw::Region;
+use tern_model::policy::Region;
 
 use crate::error::LabError;
 use crate::netns;

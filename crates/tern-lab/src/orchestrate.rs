@@ -1,140 +1,30 @@
-//! Lab life cycle: prerequisites, `up` (transactional), `down`, `status`, `fail`, `heal` and
+//! Lab life cycle: `up` (transactional, interruptible), `down`, `status`, `fail`, `heal` and
 //! `apply`. Each step records what it created in the lab state before moving on, so `down`
 //! (or the rollback of a failed `up`) removes exactly what exists, and nothing else.
 
 use std::net::Ipv6Addr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tern_model::lab::RawLab;
-use tern_model::{Network, Providers, Severity};
 
+pub use crate::apply::{Applied, apply, apply_loaded, export_changes};
 use crate::birdconf;
+pub use crate::config::{Loaded, load, load_text};
 use crate::daemon::{self, Protocol};
 use crate::error::LabError;
+use crate::interrupt::Interrupt;
 use crate::netns;
-use crate::speaker::SpeakerKind;
-use crate::state::{self, LabState, Proc, ProcKind};
+pub use crate::prereq::{
+    MEASURE_PROGRAMS, UP_PROGRAMS, find_program, missing_programs, package_of, prerequisites,
+};
+use crate::state::{self, LabState, Proc, ProcKind, SpeakerKind};
 use crate::topology::{self, LinkKind, NodeKind, Topology};
 
-/// Programs `up` needs.
-pub const UP_PROGRAMS: &[&str] = &["ip", "tc", "sysctl", "kill", "birdc"];
-/// Programs `measure` needs.
-pub const MEASURE_PROGRAMS: &[&str] = &["ip", "ping", "traceroute", "curl"];
 /// How long `down` lets `tern run` withdraw and exit after SIGTERM before killing it.
 pub const RUN_STOP: Duration = Duration::from_secs(8);
 /// How long `up` waits for every BGP session and route by default.
 pub const DEFAULT_CONVERGE: Duration = Duration::from_secs(60);
-
-/// A tern.toml ready for the lab.
-#[derive(Debug)]
-pub struct Loaded {
-    /// The network.
-    pub net: Network,
-    /// Its `[lab]` section (default when absent).
-    pub lab: RawLab,
-    /// Provider dictionaries.
-    pub providers: Providers,
-    /// The file's text (the per-site configs of `tern run` are written from it).
-    pub text: String,
-}
-
-/// Loads and validates tern.toml; errors in it make it unusable for a lab.
-pub fn load(path: &Path) -> Result<Loaded, LabError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
-    load_text(path, &text)
-}
-
-/// [`load`] from text (`path` is used in messages).
-pub fn load_text(path: &Path, text: &str) -> Result<Loaded, LabError> {
-    let model = tern_model::parse(path, text)?;
-    let errors: Vec<String> = model
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| d.to_string())
-        .collect();
-    if !errors.is_empty() {
-        return Err(LabError::Design(format!(
-            "{} has errors (run tern check):\n{}",
-            path.display(),
-            errors.join("\n")
-        )));
-    }
-    let lab = tern_model::lab::section(text)
-        .map_err(|e| LabError::LabSection {
-            path: path.to_path_buf(),
-            message: e.message().to_owned(),
-        })?
-        .unwrap_or_default();
-    Ok(Loaded {
-        net: model.network,
-        lab,
-        providers: model.providers,
-        text: text.to_owned(),
-    })
-}
-
-/// Is `program` runnable (a path, or found on PATH or in the sbin directories)?
-pub fn find_program(program: &str) -> Option<PathBuf> {
-    if program.contains('/') {
-        let p = PathBuf::from(program);
-        return p.is_file().then_some(p);
-    }
-    let path = std::env::var("PATH").unwrap_or_default();
-    path.split(':')
-        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"])
-        .map(|d| Path::new(d).join(program))
-        .find(|p| p.is_file())
-}
-
-/// The programs of `programs` that cannot be found.
-pub fn missing_programs<'a>(programs: &[&'a str]) -> Vec<&'a str> {
-    programs
-        .iter()
-        .copied()
-        .filter(|p| find_program(p).is_none())
-        .collect()
-}
-
-/// The Debian package that provides a program the lab uses.
-pub fn package_of(program: &str) -> &str {
-    match program.rsplit('/').next().unwrap_or(program) {
-        "ip" | "tc" => "iproute2",
-        "bird" | "birdc" => "bird2",
-        "ping" => "iputils-ping",
-        "traceroute" => "traceroute",
-        "curl" => "curl",
-        "dig" => "dnsutils",
-        "sysctl" | "kill" => "procps",
-        _ => program,
-    }
-}
-
-/// Checks root and programs; the error lists everything missing at once.
-pub fn prerequisites(programs: &[&str]) -> Result<(), LabError> {
-    let mut missing = Vec::new();
-    let euid = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2))
-                .and_then(|u| u.parse::<u32>().ok())
-        });
-    if euid != Some(0) {
-        missing.push("root (network namespaces need CAP_NET_ADMIN: run as root)".to_owned());
-    }
-    for p in missing_programs(programs) {
-        missing.push(format!("{p} (Debian package {})", package_of(p)));
-    }
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(LabError::Prerequisites(missing))
-    }
-}
 
 /// How to bring a lab up.
 #[derive(Clone, Debug)]
@@ -153,6 +43,8 @@ pub struct UpOptions {
     pub speaker: SpeakerKind,
     /// How long to wait for BGP to converge.
     pub converge: Duration,
+    /// Raised by SIGINT/SIGTERM: `up` stops at the next step and removes what it made.
+    pub interrupt: Interrupt,
 }
 
 /// Creates the lab. On any error everything created so far is removed before returning it.
@@ -173,6 +65,7 @@ pub fn up(opts: &UpOptions) -> Result<LabState, LabError> {
     let config = std::fs::canonicalize(&opts.config).unwrap_or(opts.config.clone());
     let mut st = LabState::new(&opts.root, &tag, &config, opts.speaker);
     st.exe = Some(opts.exe.clone());
+    st.up_pid = Some(std::process::id());
     if opts.speaker == SpeakerKind::TernRun {
         st.md5 = Some(state::new_key());
     }
@@ -198,15 +91,26 @@ pub fn up(opts: &UpOptions) -> Result<LabState, LabError> {
         }
         Err(e) => {
             let _ = st.save();
-            let _ = down(&st);
-            Err(e)
+            let r = down(&st);
+            // After a signal, whatever failed (a terminal's Ctrl-C also reaches the commands
+            // `up` runs in its own process group) failed because of it.
+            Err(match opts.interrupt.signal() {
+                Some(signal) => LabError::Interrupted {
+                    signal,
+                    namespaces: r.namespaces.len(),
+                    processes: r.processes,
+                },
+                None => e,
+            })
         }
     }
 }
 
 fn build(st: &mut LabState, loaded: &Loaded, opts: &UpOptions) -> Result<(), LabError> {
     let topo = st.topo()?.clone();
+    let stop = &opts.interrupt;
     for n in &topo.nodes {
+        stop.check()?;
         let ns = st.ns(&n.name);
         st.namespaces.push(ns.clone());
         st.save()?;
@@ -214,6 +118,7 @@ fn build(st: &mut LabState, loaded: &Loaded, opts: &UpOptions) -> Result<(), Lab
     }
     let mut netem = true;
     for l in &topo.links {
+        stop.check()?;
         let (a, b) = (&topo.nodes[l.a].name, &topo.nodes[l.b].name);
         let (na, nb) = (st.ns(a), st.ns(b));
         netns::veth(&na, &l.a_if, &nb, &l.b_if)?;
@@ -274,9 +179,10 @@ fn build(st: &mut LabState, loaded: &Loaded, opts: &UpOptions) -> Result<(), Lab
     let lab_net = birdconf::site_network(&loaded.net, &topo)?;
     let speaker = st.speaker;
     for s in &topo.sites {
+        stop.check()?;
         speaker.start(st, &s.id, loaded, &lab_net, &opts.bird, &opts.exe)?;
     }
-    wait_converged(st, opts.converge)
+    wait_converged(st, opts.converge, stop)
 }
 
 /// Default routes of node `i` towards the other end of its first link of `kind`.
@@ -294,13 +200,14 @@ fn gateways(ns: &str, topo: &Topology, i: usize, kind: LinkKind) -> Result<(), L
 
 /// Waits until every BGP session is Established (those of failed sites excepted), every site
 /// that is not failed announces the anycast prefix to its provider router, and every eyeball
-/// router has a route to the target.
-pub fn wait_converged(st: &LabState, timeout: Duration) -> Result<(), LabError> {
+/// router has a route to the target. Stops with [`LabError::Interrupted`] when `stop` is raised.
+pub fn wait_converged(st: &LabState, timeout: Duration, stop: &Interrupt) -> Result<(), LabError> {
     let topo = st.topo()?;
     let t = Instant::now();
     let mut targets = vec![topo.target.to_string()];
     targets.extend(topo.target4.map(|t| t.to_string()));
     loop {
+        stop.check()?;
         let mut pending = Vec::new();
         for n in &topo.nodes {
             if n.kind == NodeKind::Probe || st.failed.contains(&n.name) {
@@ -478,6 +385,9 @@ pub struct Status {
     pub netem: bool,
     /// `up` finished?
     pub complete: bool,
+    /// The `up` of an incomplete lab is still running (its pid), rather than interrupted or
+    /// killed.
+    pub up_running: Option<u32>,
     /// Failed sites.
     pub failed: Vec<String>,
     /// Target address.
@@ -537,30 +447,40 @@ pub fn status(st: &LabState) -> Result<Status, LabError> {
         speaker: st.speaker.describe().to_owned(),
         netem: st.netem,
         complete: st.complete,
+        up_running: st
+            .up_pid
+            .filter(|p| !st.complete && *p != std::process::id() && netns::alive(*p)),
         failed: st.failed.clone(),
         target: st.topology.as_ref().map(|t| t.target),
         nodes,
     })
 }
 
-/// Fails a site (see [`SpeakerKind::fail`]) and records it.
-pub fn fail(st: &mut LabState, site: &str) -> Result<(), LabError> {
+/// Fails a site (see [`SpeakerKind::fail`]) and records it; `false` when it already was
+/// failed (then nothing is done).
+pub fn fail(st: &mut LabState, site: &str) -> Result<bool, LabError> {
     known_site(st, site)?;
+    if st.failed.iter().any(|f| f == site) {
+        return Ok(false);
+    }
     let speaker = st.speaker;
     speaker.fail(st, site)?;
-    if !st.failed.iter().any(|f| f == site) {
-        st.failed.push(site.to_owned());
-    }
-    st.save()
+    st.failed.push(site.to_owned());
+    st.save()?;
+    Ok(true)
 }
 
-/// Heals a failed site.
-pub fn heal(st: &mut LabState, site: &str) -> Result<(), LabError> {
+/// Heals a failed site; `false` when it was not failed (then nothing is done).
+pub fn heal(st: &mut LabState, site: &str) -> Result<bool, LabError> {
     known_site(st, site)?;
+    if !st.failed.iter().any(|f| f == site) {
+        return Ok(false);
+    }
     let speaker = st.speaker;
     speaker.heal(st, site)?;
     st.failed.retain(|f| f != site);
-    st.save()
+    st.save()?;
+    Ok(true)
 }
 
 fn known_site(st: &LabState, site: &str) -> Result<(), LabError> {
@@ -576,72 +496,4 @@ fn known_site(st: &LabState, site: &str) -> Result<(), LabError> {
         )));
     }
     Ok(())
-}
-
-/// Applies a changed tern.toml to the running lab by reload; returns the nodes reloaded. The
-/// lab's shape (sites, providers, `[lab]`) must stay the same: that needs `down` and `up`.
-pub fn apply(st: &mut LabState, config: &Path) -> Result<Vec<String>, LabError> {
-    let loaded = load(config)?;
-    apply_loaded(st, config, &loaded)
-}
-
-/// [`apply`] with an already loaded config.
-pub fn apply_loaded(
-    st: &mut LabState,
-    config: &Path,
-    loaded: &Loaded,
-) -> Result<Vec<String>, LabError> {
-    let topo = st.topo()?.clone();
-    let new = topology::design(&loaded.net, &loaded.lab, &loaded.providers)?;
-    let shape = |t: &Topology| {
-        (
-            t.nodes
-                .iter()
-                .map(|n| (n.name.clone(), n.kind, n.asn))
-                .collect::<Vec<_>>(),
-            t.links
-                .iter()
-                .map(|l| (l.a, l.b, l.kind))
-                .collect::<Vec<_>>(),
-            t.target,
-        )
-    };
-    if shape(&topo) != shape(&new) {
-        return Err(LabError::Design(
-            "the new config changes the lab's shape (sites, upstreams, [lab]); run tern lab down and up"
-                .into(),
-        ));
-    }
-    let mut changed = Vec::new();
-    for (i, n) in topo.nodes.iter().enumerate() {
-        if !matches!(
-            n.kind,
-            NodeKind::Provider | NodeKind::Transit | NodeKind::Eyeball
-        ) {
-            continue;
-        }
-        let conf = birdconf::router_with(
-            &topo,
-            i,
-            &loaded.net,
-            &loaded.providers,
-            &daemon::log_path(st, &n.name),
-            st.md5.as_deref(),
-        );
-        let path = daemon::conf_path(st, &n.name);
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(conf.as_str()) {
-            std::fs::write(&path, &conf).map_err(|e| LabError::io(&path, e))?;
-            daemon::birdc(st, &n.name, &["configure"])?;
-            changed.push(n.name.clone());
-        }
-    }
-    let lab_net = birdconf::site_network(&loaded.net, &topo)?;
-    for s in &topo.sites {
-        if st.speaker.apply(st, &s.id, loaded, &lab_net)? {
-            changed.push(s.id.clone());
-        }
-    }
-    st.config = std::fs::canonicalize(config).unwrap_or(config.to_path_buf());
-    st.save()?;
-    Ok(changed)
 }

@@ -19,63 +19,23 @@
 
 use std::ffi::OsString;
 use std::path::Path;
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
 use tern_model::Network;
 
 use crate::birdconf;
+use crate::config::Loaded;
 use crate::daemon;
 use crate::error::LabError;
 use crate::netns;
-use crate::orchestrate::Loaded;
 use crate::siterun::{self, SiteFiles};
+pub use crate::state::SpeakerKind;
 use crate::state::{LabState, Proc, ProcKind};
 
 /// How long `tern run` may take to open its control socket.
 pub const START_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// The site speaker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SpeakerKind {
-    /// BIRD 2 with tern-bird's config, plus the lab's whoami endpoints.
-    Bird,
-    /// The site daemon `tern run`, with a small health-checked service.
-    TernRun,
-}
-
-impl FromStr for SpeakerKind {
-    type Err = LabError;
-
-    fn from_str(s: &str) -> Result<Self, LabError> {
-        match s {
-            "bird" => Ok(SpeakerKind::Bird),
-            "tern-run" => Ok(SpeakerKind::TernRun),
-            _ => Err(LabError::Design(format!(
-                "site speaker {s:?}: use tern-run or bird"
-            ))),
-        }
-    }
-}
-
 impl SpeakerKind {
-    /// For status output.
-    pub fn describe(self) -> &'static str {
-        match self {
-            SpeakerKind::Bird => "BIRD 2 stand-in (tern-bird config) + lab whoami endpoints",
-            SpeakerKind::TernRun => {
-                "tern run (http check of the site's service every 1 s, rise 2, fall 2)"
-            }
-        }
-    }
-
-    /// Does the site run a BIRD the lab can ask with `birdc`?
-    pub fn has_bird(self) -> bool {
-        self == SpeakerKind::Bird
-    }
-
     /// Starts everything a site runs, recording each process in `st` as it starts.
     pub fn start(
         self,
@@ -175,20 +135,21 @@ impl SpeakerKind {
         }
     }
 
-    /// Applies the site's part of a new config; `Ok(true)` when it changed and was reloaded.
+    /// Applies the site's part of a new config; `Ok(None)` when it did not change, else what
+    /// the reload did, one line per change (`tern ctl reload`'s report; `birdc configure`).
     pub fn apply(
         self,
         st: &LabState,
         site: &str,
         loaded: &Loaded,
         lab_net: &Network,
-    ) -> Result<bool, LabError> {
+    ) -> Result<Option<Vec<String>>, LabError> {
         match self {
             SpeakerKind::Bird => {
                 let conf = birdconf::site(lab_net, site, &daemon::log_path(st, site))?;
                 let path = daemon::conf_path(st, site);
                 if std::fs::read_to_string(&path).ok().as_deref() == Some(conf.as_str()) {
-                    return Ok(false);
+                    return Ok(None);
                 }
                 std::fs::write(&path, &conf).map_err(|e| LabError::io(&path, e))?;
                 daemon::birdc(st, site, &["configure"])?;
@@ -196,7 +157,9 @@ impl SpeakerKind {
                 if st.failed.iter().any(|f| f == site) {
                     toggle(st, site, "disable")?;
                 }
-                Ok(true)
+                Ok(Some(vec![
+                    "BIRD stand-in reconfigured (birdc configure)".to_owned(),
+                ]))
             }
             SpeakerKind::TernRun => {
                 let files = SiteFiles::new(&st.dir, site);
@@ -208,7 +171,7 @@ impl SpeakerKind {
                 let old = own(&files.config);
                 write_site_files(st, site, loaded, lab_net, &files)?;
                 if old.is_some() && old == own(&files.config) {
-                    return Ok(false);
+                    return Ok(None);
                 }
                 let exe = exe(st)?;
                 let out = std::process::Command::new(&exe)
@@ -232,7 +195,14 @@ impl SpeakerKind {
                         ),
                     });
                 }
-                Ok(true)
+                Ok(Some(
+                    String::from_utf8_lossy(&out.stdout)
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                ))
             }
         }
     }

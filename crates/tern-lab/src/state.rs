@@ -7,11 +7,11 @@
 //! not yet recorded, and never touches anyone else's.
 
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::LabError;
-use crate::speaker::SpeakerKind;
 use crate::topology::Topology;
 
 /// Where lab state lives unless `--state-dir` says otherwise.
@@ -75,6 +75,10 @@ pub struct LabState {
     /// TCP-MD5 key (RFC 2385) of the sessions between `tern run` and the provider routers.
     #[serde(default)]
     pub md5: Option<String>,
+    /// The process running `up` (while `complete` is false: still building if it is alive,
+    /// interrupted or killed if not).
+    #[serde(default)]
+    pub up_pid: Option<u32>,
 }
 
 impl LabState {
@@ -97,6 +101,7 @@ impl LabState {
             failed: Vec::new(),
             exe: None,
             md5: None,
+            up_pid: None,
         }
     }
 
@@ -223,4 +228,45 @@ pub fn find(root: &Path, tag: Option<&str>) -> Result<LabState, LabError> {
         return Err(LabError::NotFound(format!("{tag:?} is not a lab tag")));
     }
     LabState::load(&root.join(&tag))
+}
+
+/// The site speaker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SpeakerKind {
+    /// BIRD 2 with tern-bird's config, plus the lab's whoami endpoints.
+    Bird,
+    /// The site daemon `tern run`, with a small health-checked service.
+    TernRun,
+}
+
+impl FromStr for SpeakerKind {
+    type Err = LabError;
+
+    fn from_str(s: &str) -> Result<Self, LabError> {
+        match s {
+            "bird" => Ok(SpeakerKind::Bird),
+            "tern-run" => Ok(SpeakerKind::TernRun),
+            _ => Err(LabError::Design(format!(
+                "site speaker {s:?}: use tern-run or bird"
+            ))),
+        }
+    }
+}
+
+impl SpeakerKind {
+    /// For status output.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SpeakerKind::Bird => "BIRD 2 stand-in (tern-bird config) + lab whoami endpoints",
+            SpeakerKind::TernRun => {
+                "tern run (http check of the site's service every 1 s, rise 2, fall 2)"
+            }
+        }
+    }
+
+    /// Does the site run a BIRD the lab can ask with `birdc`?
+    pub fn has_bird(self) -> bool {
+        self == SpeakerKind::Bird
+    }
 }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use crate::error::LabError;
+use crate::interrupt::Interrupt;
 use crate::netns;
 use crate::state::LabState;
 use crate::topology::NodeKind;
@@ -87,12 +88,14 @@ impl Watch {
         &self,
         start: f64,
         timeout: Duration,
+        stop: &Interrupt,
         want: &dyn Fn(&str, Option<&str>) -> bool,
     ) -> Result<(Duration, BTreeMap<String, Option<String>>), LabError> {
         let t = Instant::now();
         let mut latest: BTreeMap<String, Option<String>> = BTreeMap::new();
         let mut since: BTreeMap<String, f64> = BTreeMap::new();
         loop {
+            stop.check()?;
             match self.rx.recv_timeout(Duration::from_millis(100)) {
                 Ok((p, sent, site)) => {
                     if sent >= start && want(&p, site.as_deref()) {

@@ -323,3 +323,79 @@ fn apply_reloads_only_the_sites_whose_part_changed() {
         assert_eq!(!same, changed, "{site}");
     }
 }
+
+/// The sessions the BIRD config of the router `name` configures (`protocol bgp NAME`).
+fn bgp_protocols(t: &Topology, l: &Loaded, name: &str) -> Vec<String> {
+    let conf = birdconf::router(
+        t,
+        t.node(name).unwrap(),
+        &l.net,
+        &l.providers,
+        Path::new("/dev/null"),
+    );
+    conf.lines()
+        .filter_map(|s| s.strip_prefix("protocol bgp "))
+        .map(|s| s.split_whitespace().next().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn ipv6_only_networks_get_no_ipv4_anywhere() {
+    // An ASN and IPv6 prefixes only (issue 16.1: up waited for IPv4 sessions nobody configured).
+    for name in ["minimal/tern.toml", "ipv6-only/tern.toml"] {
+        let (l, t) = lab(name);
+        assert_eq!(t.target4, None, "{name}");
+        for link in &t.links {
+            assert_eq!(
+                (link.a_addr4, link.b_addr4),
+                (None, None),
+                "{name}: {link:?}"
+            );
+        }
+        for n in &t.nodes {
+            assert!(n.addrs4.is_empty() && n.prefix4.is_none(), "{name}: {n:?}");
+        }
+        for s in &t.sites {
+            let p = t
+                .nodes
+                .iter()
+                .find(|n| n.kind == NodeKind::Provider && n.site.as_ref() == Some(&s.id))
+                .unwrap();
+            let sessions = bgp_protocols(&t, &l, &p.name);
+            assert!(sessions.contains(&format!("n_{}", s.id)), "{sessions:?}");
+            assert!(
+                !sessions.iter().any(|s| s.ends_with("_4")),
+                "{name}: {} has IPv4 sessions: {sessions:?}",
+                p.name
+            );
+        }
+    }
+    let (_, t) = lab("ipv6-only/tern.toml");
+    let names: Vec<&str> = t.nodes.iter().map(|n| n.name.as_str()).collect();
+    for n in ["ams", "nyc", "lux", "vultr-ams", "buyvm-nyc", "buyvm-lux"] {
+        assert!(names.contains(&n), "{n} not in {names:?}");
+    }
+}
+
+#[test]
+fn a_site_without_ipv4_session_gets_none_in_a_dual_stack_network() {
+    // examples/lab with ewr's IPv4 session removed: ams and nrt keep theirs, ewr has none.
+    let text = std::fs::read_to_string(example("lab/tern.toml")).unwrap();
+    let start = text
+        .find("[[site.ewr.upstream]]\nname = \"vultr4\"")
+        .unwrap();
+    let end = start + text[start..].find("\n\n").unwrap();
+    let cut = format!("{}{}", &text[..start], &text[end..]);
+    let l = tern_lab::orchestrate::load_text(Path::new("cut.toml"), &cut).unwrap();
+    let t = design(&l.net, &l.lab, &l.providers).unwrap();
+    assert!(t.target4.is_some());
+    for (site, v4) in [("ams", true), ("ewr", false), ("nrt", true)] {
+        let sessions = bgp_protocols(&t, &l, &format!("vultr-{site}"));
+        assert_eq!(
+            sessions.contains(&format!("n_{site}_4")),
+            v4,
+            "vultr-{site}: {sessions:?}"
+        );
+        assert!(sessions.contains(&format!("n_{site}")), "{sessions:?}");
+    }
+}

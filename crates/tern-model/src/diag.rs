@@ -155,6 +155,72 @@ impl Source {
     }
 }
 
+/// The candidate closest to `word` by edit distance (see `edit_distance`, case-insensitive), when it
+/// is close enough to be a typo: at most 1 edit for words up to 4 characters, 2 up to 8, else 3.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let w = word.to_ascii_lowercase();
+    let limit = match w.chars().count() {
+        0..=4 => 1,
+        5..=8 => 2,
+        _ => 3,
+    };
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&w, &c.to_ascii_lowercase()), c))
+        .filter(|(d, c)| *d <= limit && !c.eq_ignore_ascii_case(word))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Edit distance in characters: insertions, deletions, substitutions and transpositions of
+/// neighbours (optimal string alignment), so `aisa` is one edit from `asia`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// A serde "unknown field `x`, expected one of `a`, `b`" (or "unknown variant") message with
+/// " (did you mean `b`?)" added when one expected name is a likely typo of `x`.
+pub fn with_suggestion(message: &str) -> String {
+    let Some(rest) = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))
+    else {
+        return message.to_owned();
+    };
+    let Some((word, expected)) = rest.split_once('`') else {
+        return message.to_owned();
+    };
+    let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    match did_you_mean(word, names) {
+        Some(s) => format!("{message} (did you mean `{s}`?)"),
+        None => message.to_owned(),
+    }
+}
+
 /// Counts by severity.
 pub fn count(diags: &[Diagnostic], severity: Severity) -> usize {
     diags.iter().filter(|d| d.severity == severity).count()
@@ -163,6 +229,26 @@ pub fn count(diags: &[Diagnostic], severity: Severity) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suggestions_for_typos_only() {
+        assert_eq!(
+            did_you_mean("neighbour", ["name", "neighbor", "provider"]),
+            Some("neighbor")
+        );
+        assert_eq!(did_you_mean("xyz", ["name", "neighbor"]), None);
+        assert_eq!(did_you_mean("cogen", ["cogent", "gtt"]), Some("cogent"));
+        let m = "unknown field `neighbour`, expected one of `name`, `neighbor`, `remote_as`";
+        assert_eq!(
+            with_suggestion(m),
+            format!("{m} (did you mean `neighbor`?)")
+        );
+        let m = "unknown variant `aisa`, expected one of `europe`, `asia`";
+        assert!(with_suggestion(m).ends_with("(did you mean `asia`?)"));
+        let m = "unknown field `bogus`, expected `transits` or `probe_regions`";
+        assert_eq!(with_suggestion(m), m);
+        assert_eq!(with_suggestion("invalid type"), "invalid type");
+    }
 
     #[test]
     fn offsets_to_line_col() {

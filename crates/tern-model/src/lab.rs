@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use crate::raw::Region;
+use crate::policy::Region;
 
 /// Transit networks of the lab's small Internet when `[lab] transits` is absent: two global
 /// carriers whose community dictionaries ship with tern.

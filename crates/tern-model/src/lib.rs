@@ -10,6 +10,16 @@
 //!    (severity, code, file:line:col, message, fix). Intents are compiled to communities with
 //!    the provider dictionaries of [`provider`].
 //!
+//! Module layering, bottom to top (each imports only what is below it; no cycles):
+//!
+//! 1. [`diag`], [`defaults`], [`policy`] (the routing-policy vocabulary), [`edge`] (the daemon's
+//!    resolved settings);
+//! 2. [`provider`] (dictionaries → policy effects), [`network`] (the resolved network),
+//!    [`lab`] (the `[lab]` section, read by tern-lab only);
+//! 3. [`raw`] (what is written; it borrows the closed enums of the layers below);
+//! 4. [`validate`] (raw → network; its steps share one collector and never import the driver);
+//! 5. [`preflight`], [`plan`] (on the resolved network), and [`load`]/[`parse`] here.
+//!
 //! [`preflight`] adds the checks that need outside data (bogon tables, VRPs, IRR, secrets) and
 //! [`plan`] splits and maps address space for `tern plan`.
 //!
@@ -18,48 +28,28 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod defaults;
 pub mod diag;
 pub mod edge;
-mod intent;
 pub mod lab;
 pub mod network;
 pub mod plan;
+pub mod policy;
 pub mod preflight;
 pub mod provider;
 pub mod raw;
-mod service;
-mod session;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
+pub use defaults::*;
 pub use diag::{Diagnostic, Location, Severity, Source};
 pub use network::{
     Check, Export, HostRoute, Located, Network, OnFailure, PlannedPrefix, Probe, Role, Secret,
     SecretError, Service, Site, Upstream,
 };
-pub use provider::{Provider, ProviderError, Providers};
-pub use service::parse_duration;
-
-/// Time between two health checks when `interval` is not given.
-pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(5);
-/// Time one health check may take when `timeout` is not given.
-pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
-/// Consecutive successes before a service counts as healthy.
-pub const DEFAULT_RISE: u32 = 3;
-/// Consecutive failures before a service counts as unhealthy.
-pub const DEFAULT_FALL: u32 = 3;
-/// HTTP status an http check expects when `expect_status` is not given.
-pub const DEFAULT_HTTP_STATUS: u16 = 200;
-/// Prepends of a `degrade` that names neither prepend nor communities.
-pub const DEFAULT_DEGRADE_PREPEND: u8 = 3;
-/// Most prepends of our own AS we accept: longer paths only add noise.
-pub const MAX_PREPEND: u8 = 10;
-/// Oldest VRP file `tern check` uses without a warning (validators refresh hourly).
-pub const MAX_VRP_AGE: Duration = Duration::from_secs(24 * 3600);
-/// Longest TCP-MD5 key (Linux `TCP_MD5SIG_MAXKEYLEN`, RFC 2385 sets no limit).
-pub const MAX_MD5_KEY_LEN: usize = 80;
+pub use provider::{Origin, Provider, ProviderError, Providers};
+pub use validate::parse_duration;
 
 /// A tern.toml that cannot be used at all.
 #[derive(Debug, thiserror::Error)]
@@ -122,10 +112,18 @@ pub fn parse(path: &Path, text: &str) -> Result<Model, LoadError> {
     let source = Source::new(path, text);
     let raw: raw::RawFile = toml::from_str(text).map_err(|e| LoadError::Syntax {
         location: source.location(e.span().map(|s| s.start).unwrap_or(0)),
-        message: e.message().replace('\n', " ").trim().to_owned(),
+        message: diag::with_suggestion(e.message().replace('\n', " ").trim()),
     })?;
-    let providers = Providers::builtin()?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let dir = raw
+        .network
+        .get_ref()
+        .providers
+        .as_ref()
+        .map(|p| (base.join(p.get_ref()), source.span(&p.span())));
+    let (providers, provider_diags) = Providers::with_dirs(&provider::dirs::search(dir))?;
     let (network, mut diagnostics) = validate::validate(raw, &source, &providers);
+    diagnostics.extend(provider_diags);
     diagnostics.sort_by(|a, b| a.location.cmp(&b.location));
     Ok(Model {
         network,

@@ -8,11 +8,10 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tern_types::{Afi, Asn, Community, LargeCommunity, Prefix, SiteId};
 
 use crate::diag::Location;
-use crate::raw::CheckKind;
 
 /// A whole network as described by one tern.toml.
 #[derive(Clone, Debug, Serialize)]
@@ -212,6 +211,9 @@ pub struct Upstream {
     pub name: String,
     /// Provider dictionary id.
     pub provider: Option<String>,
+    /// The provider's own AS from its dictionary (Vultr: AS20473, while the session is with
+    /// AS64515): the AS our routes enter the Internet through. `None` without a dictionary.
+    pub provider_asn: Option<Asn>,
     /// Neighbor address; its family is the session's.
     pub neighbor: IpAddr,
     /// Neighbor AS.
@@ -255,6 +257,10 @@ pub struct Export {
     pub prepend: u8,
     /// One line per community or prepend: where it comes from and what it means.
     pub notes: Vec<String>,
+    /// What the providers will do with our announcements on this session, each with the AS
+    /// that applies it and the community (in `communities` or `large_communities`) that asks
+    /// for it. Our own prepend is `prepend`, not an effect.
+    pub effects: Vec<crate::policy::AppliedEffect>,
 }
 
 /// A service whose health gates announcements.
@@ -342,4 +348,28 @@ pub enum OnFailure {
         /// Extra large communities.
         large_communities: Vec<LargeCommunity>,
     },
+}
+
+/// Kind of health check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckKind {
+    /// HTTP(S) GET, healthy on the expected status.
+    Http,
+    /// TCP connect.
+    Tcp,
+    /// DNS query, healthy on an answer.
+    Dns,
+    /// Run a command, healthy on exit 0.
+    Exec,
+}
+
+/// What to do when unhealthy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureAction {
+    /// Withdraw the prefixes.
+    Withdraw,
+    /// Keep announcing, less attractive.
+    Degrade,
 }

@@ -14,9 +14,9 @@ use std::time::{Duration, SystemTime};
 use tern_rpki::{IrrDb, Validity, VrpSet, bogons};
 use tern_types::Prefix;
 
+use crate::defaults::{MAX_MD5_KEY_LEN, MAX_VRP_AGE};
 use crate::diag::{Diagnostic, Location, Severity};
 use crate::network::{Network, SecretError};
-use crate::{MAX_MD5_KEY_LEN, MAX_VRP_AGE};
 
 /// The outside data `tern check` was given.
 #[derive(Debug, Default, Clone, Copy)]

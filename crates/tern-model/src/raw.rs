@@ -12,6 +12,10 @@ use serde::{Deserialize, Deserializer};
 use tern_types::Asn;
 use toml::Spanned;
 
+use crate::edge::DrainAction;
+use crate::network::{CheckKind, FailureAction};
+use crate::policy::{Action, Level, Region};
+
 /// The whole file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +50,9 @@ pub struct RawNetwork {
     /// A lab network: documentation prefixes and private ASNs are allowed.
     #[serde(default)]
     pub lab: bool,
+    /// The operator's providers directory (relative to tern.toml): dictionaries there add to
+    /// or replace the built-in ones (see [`crate::provider::dirs`]).
+    pub providers: Option<Spanned<String>>,
 }
 
 /// What a prefix is for.
@@ -105,7 +112,7 @@ pub struct RawSite {
     #[serde(default, rename = "upstream")]
     pub upstreams: Vec<Spanned<RawUpstream>>,
     /// `[site.NAME.edge]`: settings of the site daemon (see [`crate::edge`]).
-    pub edge: Option<Spanned<crate::edge::RawEdge>>,
+    pub edge: Option<Spanned<RawEdge>>,
 }
 
 /// `[[site.NAME.upstream]]`: one BGP session.
@@ -149,90 +156,6 @@ pub struct RawUpstream {
     pub hold_time: Option<Spanned<u16>>,
 }
 
-/// What an intent asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Action {
-    /// Do not announce to an AS (or to everyone in a region).
-    NoAnnounce,
-    /// Prepend our AS N times (to an AS, to everyone, optionally in a region).
-    Prepend,
-    /// Do not export beyond the provider.
-    NoExport,
-    /// Set the provider's local preference (optionally in a region).
-    LocalPref,
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Action::NoAnnounce => "no-announce",
-            Action::Prepend => "prepend",
-            Action::NoExport => "no-export",
-            Action::LocalPref => "local-pref",
-        })
-    }
-}
-
-/// A world region as providers scope their communities.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Region {
-    /// North America.
-    NorthAmerica,
-    /// South America.
-    SouthAmerica,
-    /// Europe.
-    Europe,
-    /// Asia and the Pacific.
-    Asia,
-    /// Oceania.
-    Oceania,
-    /// Africa.
-    Africa,
-    /// Middle East.
-    MiddleEast,
-}
-
-impl fmt::Display for Region {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Region::NorthAmerica => "north-america",
-            Region::SouthAmerica => "south-america",
-            Region::Europe => "europe",
-            Region::Asia => "asia",
-            Region::Oceania => "oceania",
-            Region::Africa => "africa",
-            Region::MiddleEast => "middle-east",
-        })
-    }
-}
-
-/// Local-preference levels in operator words; each provider maps them to its values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Level {
-    /// Last resort: below everything else.
-    Lowest,
-    /// Below peers (a backup path).
-    Low,
-    /// Equal to routes from peers.
-    Peer,
-    /// Above the provider's default for customers.
-    High,
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Level::Lowest => "lowest",
-            Level::Low => "low",
-            Level::Peer => "peer",
-            Level::High => "high",
-        })
-    }
-}
-
 /// One intent: `{ action = "no-announce", to = "AS6939" }`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -241,7 +164,7 @@ pub struct RawIntent {
     pub action: Action,
     /// `"all"`, an AS (`"AS6939"`, `6939`) or a list of ASes.
     pub to: Option<OneOrMany>,
-    /// Prepend count (1–3 with provider communities; up to [`crate::MAX_PREPEND`] locally).
+    /// Prepend count (1–3 with provider communities; up to [`crate::defaults::MAX_PREPEND`] locally).
     pub times: Option<u8>,
     /// Only in this region.
     pub region: Option<Region>,
@@ -328,20 +251,6 @@ pub struct RawService {
     pub on_failure: Option<Spanned<RawOnFailure>>,
 }
 
-/// Kind of health check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CheckKind {
-    /// HTTP(S) GET, healthy on the expected status.
-    Http,
-    /// TCP connect.
-    Tcp,
-    /// DNS query, healthy on an answer.
-    Dns,
-    /// Run a command, healthy on exit 0.
-    Exec,
-}
-
 /// `[[service.check]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -366,16 +275,6 @@ pub struct RawCheck {
     pub fall: Option<Spanned<u32>>,
 }
 
-/// What to do when unhealthy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FailureAction {
-    /// Withdraw the prefixes.
-    Withdraw,
-    /// Keep announcing, less attractive.
-    Degrade,
-}
-
 /// `[service.on_failure]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -390,4 +289,33 @@ pub struct RawOnFailure {
     /// degrade: add these large communities.
     #[serde(default)]
     pub large_communities: Vec<Spanned<String>>,
+}
+
+/// `[site.NAME.edge]`, as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEdge {
+    /// Unix socket of `tern ctl` (default `/run/tern/NAME.sock`).
+    pub ctl_socket: Option<Spanned<String>>,
+    /// Drain file (default `/run/tern/NAME.drain`): when it exists the site is drained; lines
+    /// naming prefixes drain only those.
+    pub drain_file: Option<Spanned<String>>,
+    /// What a drain does: `withdraw` (default) or `prepend`.
+    pub drain: Option<Spanned<DrainAction>>,
+    /// Prepends of `drain = "prepend"`.
+    pub drain_prepend: Option<Spanned<u8>>,
+    /// Communities added while drained with `drain = "prepend"` (e.g. `65535:0`, RFC 8326).
+    #[serde(default)]
+    pub drain_communities: Vec<Spanned<String>>,
+    /// Large communities added while drained with `drain = "prepend"`.
+    #[serde(default)]
+    pub drain_large_communities: Vec<Spanned<String>>,
+    /// `ADDRESS:PORT`s of the CHAOS/NSID DNS responder (UDP and TCP).
+    #[serde(default)]
+    pub dns_listen: Vec<Spanned<String>>,
+    /// `ADDRESS:PORT`s of the HTTP `/cdn-cgi/trace` responder.
+    #[serde(default)]
+    pub http_listen: Vec<Spanned<String>>,
+    /// `ADDRESS:PORT` of the Prometheus `/metrics` endpoint (off when absent).
+    pub metrics_listen: Option<Spanned<String>>,
 }

@@ -20,6 +20,9 @@ const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("TERN_COMMIT
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Providers directory: its NAME.toml dictionaries add to or replace the built-in ones.
+    #[arg(long, global = true, value_name = "DIR")]
+    providers: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,6 +41,8 @@ enum Command {
     Run(cmd::run::Args),
     /// Control a running site daemon: status, routes, checks, drain, undrain, reload.
     Ctl(cmd::ctl::Args),
+    /// The provider community dictionaries: list them, or show one's communities.
+    Providers(cmd::providers::Args),
     /// Print shell completions (bash, zsh, fish) for tern.
     Completions(cmd::completions::Args),
     /// Print the man page tern(1), or write every page with --out DIR.
@@ -59,6 +64,9 @@ fn restore_default_sigpipe() {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if let Some(dir) = cli.providers.clone() {
+        tern_model::provider::dirs::use_directory(dir);
+    }
     if !matches!(cli.command, Command::Run(_)) {
         restore_default_sigpipe();
     }
@@ -70,6 +78,7 @@ fn main() -> std::process::ExitCode {
         Command::Lab(a) => cmd::lab::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Ctl(a) => cmd::ctl::run(a),
+        Command::Providers(a) => cmd::providers::run(a),
         Command::Completions(a) => cmd::completions::run(a, Cli::command()),
         Command::Man(a) => cmd::completions::man(a, Cli::command()),
     };

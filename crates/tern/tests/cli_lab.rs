@@ -97,10 +97,11 @@ impl Lab {
                 let s = |k: &str| r[k].as_str().map(str::to_owned);
                 let site = s("site");
                 let site4 = r["dns4"]["txt"][0].as_str().map(str::to_owned);
+                // An IPv6-only lab has no IPv4 query (dns4 is null).
                 agree &= s("dns_site") == site
                     && s("http_site") == site
                     && s("trace_site") == site
-                    && site4 == site;
+                    && (r["dns4"].is_null() || site4 == site);
                 m.insert(s("probe").unwrap(), (s("region").unwrap(), site));
             }
             if agree {
@@ -316,7 +317,24 @@ fn catchment_failover_prepend_and_clean_down() {
     // 3. A prepend at ewr moves North America away from ewr and nothing else.
     let te = example("lab/tern-prepend.toml");
     let applied = lab.ok(&["lab", "apply", te.to_str().unwrap()]);
-    assert_eq!(applied.trim(), "reloaded: ewr", "only ewr's part changed");
+    let mut lines = applied.lines();
+    assert_eq!(
+        lines.next(),
+        Some("reloaded: ewr"),
+        "only ewr's part changed"
+    );
+    // The reload diff: what changed in tern.toml and what tern run did, per session.
+    let rest: Vec<&str> = lines.collect();
+    for want in [
+        "ewr: tern.toml: upstream vultr6: prepend 0x -> 3x",
+        "ewr: upstream vultr6: export attributes changed (UPDATEs, session kept)",
+        "ewr: upstream vultr4: export attributes changed (UPDATEs, session kept)",
+    ] {
+        assert!(
+            rest.iter().any(|l| l.trim() == want),
+            "{want:?} not in {rest:?}"
+        );
+    }
     // By reload: new attributes by UPDATE on the open sessions, no reset.
     let log =
         std::fs::read_to_string(lab.dir.join(&lab.tag).join("sites/ewr/tern-run.log")).unwrap();
@@ -458,4 +476,344 @@ fn bird_stand_in_still_works() {
     }
     lab.ok(&["lab", "down"]);
     lab.assert_gone();
+}
+
+/// What an IPv6-only lab must show: no IPv4 session anywhere in `status`, no IPv4 result in
+/// the RIPE Atlas files, which-site by DNS (dig) and HTTP (curl) and a traceroute that reaches
+/// the target, all over IPv6.
+fn assert_ipv6_only(lab: &Lab, target: &str, probe: &str, site: &str) {
+    let status = lab.ok(&["lab", "status"]);
+    assert!(
+        !status.contains("_4="),
+        "IPv4 sessions in an IPv6-only lab:\n{status}"
+    );
+    let ns = format!("tern-{}-{probe}", lab.tag);
+    let dig = Command::new("ip")
+        .args(["netns", "exec", &ns, "dig", &format!("@{target}")])
+        .args([
+            "-c",
+            "CH",
+            "-t",
+            "TXT",
+            "id.server",
+            "+short",
+            "+time=2",
+            "+tries=2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&dig.stdout).trim(),
+        format!("\"{site}\""),
+        "{dig:?}"
+    );
+    let curl = Command::new("ip")
+        .args(["netns", "exec", &ns, "curl", "-sg", "--max-time", "3"])
+        .arg(format!("http://[{target}]/cdn-cgi/trace"))
+        .output()
+        .unwrap();
+    let body = String::from_utf8_lossy(&curl.stdout);
+    assert!(body.contains(&format!("site={site}")), "{curl:?}");
+    let out = lab.dir.join("atlas");
+    lab.ok(&["lab", "measure", "--out", out.to_str().unwrap()]);
+    for f in ["ping.json", "traceroute.json", "dns.json", "http.json"] {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join(f)).unwrap()).unwrap();
+        let rs = v.as_array().unwrap();
+        assert!(!rs.is_empty(), "{f} is empty");
+        for r in rs {
+            assert_eq!(r["af"], 6, "{f}: {r}");
+        }
+        if f == "traceroute.json" {
+            assert!(
+                rs.iter().all(|r| r["destination_ip_responded"] == true),
+                "{v}"
+            );
+        }
+    }
+    let probes: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("probes.json")).unwrap()).unwrap();
+    for p in probes["objects"].as_array().unwrap() {
+        assert!(p["address_v4"].is_null(), "{p}");
+    }
+}
+
+/// Probe → (region, site).
+type Catchment = BTreeMap<String, (String, Option<String>)>;
+
+/// Waits until `ok` holds for the catchment (60 s at most).
+fn wait_catchment(lab: &Lab, what: &str, ok: &dyn Fn(&Catchment) -> bool) -> Catchment {
+    let t = Instant::now();
+    loop {
+        let c = lab.catchment();
+        if ok(&c) {
+            return c;
+        }
+        assert!(t.elapsed() < Duration::from_secs(60), "{what}: {c:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn minimal_example_ipv6_only_up_measure_fail_heal() {
+    need_root!();
+    let lab = Lab::new("mi");
+    let cfg = example("minimal/tern.toml");
+    lab.ok(&["lab", "up", cfg.to_str().unwrap(), "--timeout", "30"]);
+    let c = lab.catchment();
+    assert_eq!(c.len(), 2, "{c:?}");
+    assert!(
+        c.values().all(|(_, s)| s.as_deref() == Some("ams")),
+        "{c:?}"
+    );
+    assert_ipv6_only(&lab, "2001:db8:b0::1", "probe-eu-1", "ams");
+    // The only site fails: nobody reaches anything; heal brings it back.
+    lab.ok(&["lab", "fail", "ams"]);
+    // Failing it again says so and changes nothing.
+    let again = lab.ok(&["lab", "fail", "ams"]);
+    assert!(again.contains("failed already"), "{again}");
+    wait_catchment(&lab, "ams still reached", &|c| {
+        c.values().all(|(_, s)| s.is_none())
+    });
+    lab.ok(&["lab", "heal", "ams"]);
+    wait_catchment(&lab, "ams not back", &|c| {
+        c.values().all(|(_, s)| s.as_deref() == Some("ams"))
+    });
+    lab.ok(&["lab", "down"]);
+    lab.assert_gone();
+}
+
+#[test]
+fn three_site_ipv6_only_network_up_measure_fail_heal() {
+    need_root!();
+    let lab = Lab::new("v6");
+    let cfg = example("ipv6-only/tern.toml");
+    lab.ok(&["lab", "up", cfg.to_str().unwrap(), "--timeout", "30"]);
+    let base = lab.catchment();
+    assert_eq!(base.len(), 4, "{base:?}");
+    for (p, (region, site)) in &base {
+        match region.as_str() {
+            "europe" => assert!(
+                matches!(site.as_deref(), Some("ams" | "lux")),
+                "{p}: {site:?}"
+            ),
+            "north-america" => assert_eq!(site.as_deref(), Some("nyc"), "{p}"),
+            r => panic!("no probes expected in {r}"),
+        }
+    }
+    assert_ipv6_only(&lab, "2001:db8:d0::1", "probe-na-1", "nyc");
+    // North America moves to Europe when nyc fails, and comes back when it heals.
+    lab.ok(&["lab", "fail", "nyc"]);
+    let failed = wait_catchment(&lab, "nyc kept probes", &|c| {
+        c.values()
+            .all(|(_, s)| s.as_deref().is_some_and(|s| s != "nyc"))
+    });
+    for (p, (region, site)) in &failed {
+        if region == "europe" {
+            assert_eq!(site, &base[p].1, "{p} moved though its site is up");
+        }
+    }
+    lab.ok(&["lab", "heal", "nyc"]);
+    wait_catchment(&lab, "not back to the start", &|c| c == &base);
+    lab.ok(&["lab", "down"]);
+    lab.assert_gone();
+}
+
+impl Lab {
+    /// Starts `tern ARGS --tag … --state-dir …` in the background in a process group of its own
+    /// (so a signal can go to the group, as a terminal's Ctrl-C does), stdout and stderr piped.
+    fn spawn(&self, args: &[&str]) -> std::process::Child {
+        use std::os::unix::process::CommandExt as _;
+        Command::new(TERN)
+            .process_group(0)
+            .args(args)
+            .arg("--tag")
+            .arg(&self.tag)
+            .arg("--state-dir")
+            .arg(&self.dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// The lab's state.json, if it exists and parses.
+    fn state(&self) -> Option<serde_json::Value> {
+        let text = std::fs::read_to_string(self.dir.join(&self.tag).join("state.json")).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+}
+
+/// Kills the child on drop (a failed assertion must not leave a `tern lab up` running).
+struct Running(Option<std::process::Child>);
+
+impl Running {
+    fn child(&mut self) -> &mut std::process::Child {
+        self.0.as_mut().unwrap()
+    }
+
+    /// Waits for the end and takes its output.
+    fn output(mut self) -> Output {
+        self.0.take().unwrap().wait_with_output().unwrap()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// `kill -SIGNAL PID`; with `group`, to the whole process group PID leads (a terminal's Ctrl-C
+/// reaches tern and the commands it runs at that moment).
+fn send(pid: u32, signal: &str, group: bool) {
+    let target = if group {
+        format!("-{pid}")
+    } else {
+        pid.to_string()
+    };
+    let ok = Command::new("kill")
+        .args([&format!("-{signal}"), "--", &target])
+        .status()
+        .unwrap();
+    assert!(ok.success(), "kill -{signal} {target}");
+}
+
+/// Waits (30 s at most) until the running `up`'s recorded state satisfies `ready`.
+fn wait_state(lab: &Lab, up: &mut Running, what: &str, ready: &dyn Fn(&serde_json::Value) -> bool) {
+    let t = Instant::now();
+    loop {
+        if lab.state().is_some_and(|s| ready(&s)) {
+            return;
+        }
+        assert!(
+            up.child().try_wait().unwrap().is_none(),
+            "up ended before {what}"
+        );
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "up never got to {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn count(s: &serde_json::Value, key: &str, kind: Option<&str>) -> usize {
+    s[key]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|p| kind.is_none_or(|k| p["kind"] == k))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// The exit of an interrupted run: 128 + signal, and stderr says what was removed.
+fn assert_interrupted(run: Running, signal: &str, code: i32) -> String {
+    let o = run.output();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(code), "{o:?}");
+    assert!(
+        err.contains(&format!("interrupted by {signal}: removed ")),
+        "{err}"
+    );
+    err
+}
+
+#[test]
+fn interrupted_up_removes_what_it_made() {
+    need_root!();
+    let cfg = example("lab/tern.toml");
+    type Ready = dyn Fn(&serde_json::Value) -> bool;
+    // Points of `up`: creating namespaces, starting BIRDs, starting tern run, waiting for BGP
+    // (once to tern alone, once to its process group as a terminal's Ctrl-C).
+    let ns5: &Ready = &|s| count(s, "namespaces", None) >= 5;
+    let birds: &Ready = &|s| count(s, "processes", Some("bird")) >= 3;
+    let run1: &Ready = &|s| count(s, "processes", Some("tern-run")) >= 1;
+    let run3: &Ready = &|s| count(s, "processes", Some("tern-run")) >= 3;
+    let points: [(&str, &str, bool, i32, &Ready); 5] = [
+        ("namespaces", "INT", false, 130, ns5),
+        ("birds", "TERM", false, 143, birds),
+        ("tern run", "INT", false, 130, run1),
+        ("convergence", "TERM", false, 143, run3),
+        ("convergence (group)", "INT", true, 130, run3),
+    ];
+    for (i, (what, signal, group, code, ready)) in points.into_iter().enumerate() {
+        let lab = Lab::new(&format!("iu{i}"));
+        let mut up = Running(Some(lab.spawn(&["lab", "up", cfg.to_str().unwrap()])));
+        wait_state(&lab, &mut up, what, ready);
+        send(up.child().id(), signal, group);
+        let err = assert_interrupted(up, &format!("SIG{signal}"), code);
+        eprintln!("interrupted at {what}: {}", err.trim());
+        lab.assert_gone();
+    }
+}
+
+#[test]
+fn interrupted_demo_removes_the_lab() {
+    need_root!();
+    use std::io::BufRead as _;
+    for (i, (step, signal, code)) in [("== 2. measure", "INT", 130), ("== 4. heal", "TERM", 143)]
+        .into_iter()
+        .enumerate()
+    {
+        let lab = Lab::new(&format!("id{i}"));
+        let mut demo = Running(Some(lab.spawn(&["lab", "demo"])));
+        // Read all of stdout in a thread (a closed pipe would end the demo by SIGPIPE).
+        let out = demo.child().stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let seen = rx.iter().any(|l: String| l.starts_with(step));
+        assert!(seen, "the demo never printed {step:?}");
+        assert!(!lab.namespaces().is_empty(), "no lab at {step}");
+        send(demo.child().id(), signal, i == 0);
+        let err = assert_interrupted(demo, &format!("SIG{signal}"), code);
+        assert!(err.contains("removed 24 namespaces"), "{err}");
+        lab.assert_gone();
+    }
+}
+
+#[test]
+fn killed_up_is_incomplete_and_down_is_idempotent() {
+    need_root!();
+    let lab = Lab::new("k9");
+    let cfg = example("lab/tern.toml");
+    let mut up = Running(Some(lab.spawn(&["lab", "up", cfg.to_str().unwrap()])));
+    wait_state(&lab, &mut up, "BIRDs", &|s| {
+        count(s, "processes", Some("bird")) >= 3
+    });
+    send(up.child().id(), "KILL", false);
+    let _ = up.child().wait();
+    // What kill -9 left is a lab that status names incomplete, in text.
+    let status = lab.ok(&["lab", "status"]);
+    assert!(
+        status.contains("incomplete") && status.contains("did not finish"),
+        "{status}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&lab.ok(&["lab", "status", "--json"])).unwrap();
+    assert_eq!(json["complete"], false);
+    let down = lab.ok(&["lab", "down"]);
+    assert!(down.starts_with("removed "), "{down}");
+    lab.assert_gone();
+    // Again, with the tag and without: nothing to remove, exit 0.
+    assert!(lab.ok(&["lab", "down"]).contains("nothing to remove"));
+    let o = Command::new(TERN)
+        .args(["lab", "down", "--state-dir"])
+        .arg(&lab.dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("nothing to remove"),
+        "{o:?}"
+    );
 }

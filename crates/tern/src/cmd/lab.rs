@@ -4,28 +4,20 @@
 //! subcommands the lab runs inside its namespaces (the whoami endpoints or service at a site,
 //! the DNS probe at a client); sites run `tern run` from this same executable.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Subcommand;
+use tern_lab::demo::{self, Event};
+use tern_lab::interrupt::{self, Interrupt};
 use tern_lab::measure::{self, Measurement};
 use tern_lab::orchestrate::{self, UpOptions};
-use tern_lab::speaker::SpeakerKind;
-use tern_lab::state::{self, LabState};
-use tern_lab::{LabError, atlas, dns, watch, whoami};
+use tern_lab::state::{self, LabState, SpeakerKind};
+use tern_lab::{LabError, atlas, dns, whoami};
 
 use crate::exit::Exit;
-
-/// The lab example compiled into the binary (`tern lab demo` without `--config`).
-const DEMO: &str = include_str!("../../../../examples/lab/tern.toml");
-/// The same network with a traffic-engineering change (`tern lab demo` applies it).
-const DEMO_TE: &str = include_str!("../../../../examples/lab/tern-prepend.toml");
-
-/// How often the failover watchers query.
-const WATCH_EVERY: Duration = Duration::from_millis(10);
 
 /// Whether Atlas files carry the modelled link delays.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -140,17 +132,16 @@ enum Command {
     },
     /// Up, measure, fail a site, heal, apply a prepend, measure, down.
     Demo {
-        /// Directory of lab state.
-        #[arg(long, default_value = state::DEFAULT_ROOT)]
-        state_dir: PathBuf,
+        #[command(flatten)]
+        which: Which,
         /// Write the measurements (RIPE Atlas JSON) under this directory.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Keep the lab running at the end.
         #[arg(long)]
         keep: bool,
-        /// Do not install missing Debian packages (bird2, iproute2, …) with apt-get.
-        #[arg(long)]
+        /// Accepted for old scripts; the demo installs nothing (scripts/setup does).
+        #[arg(long, hide = true)]
         no_install: bool,
         /// What runs at the sites: `tern-run` (the site daemon) or `bird` (the BIRD stand-in).
         #[arg(long, default_value = "tern-run")]
@@ -207,12 +198,62 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                 for m in missing {
                     eprintln!("  - {m}");
                 }
+                eprintln!("run `bash scripts/setup` (as root) to install what the lab needs");
                 Ok(Exit::Unusable)
+            }
+            Some(LabError::Interrupted { signal, .. }) => {
+                // What was made is removed; the exit status says which signal, as a shell's.
+                eprintln!("{e}");
+                std::process::exit(128 + signal);
             }
             _ => Err(e),
         },
         ok => ok,
     }
+}
+
+/// SIGINT and SIGTERM raise the returned flag instead of ending the process, so `up` and the
+/// demo can remove what they made (the BIRDs and `tern run`s run in their own process groups
+/// and would outlive us). A thread of its own waits for them with tokio's signal streams.
+fn on_signals() -> Interrupt {
+    let flag = Interrupt::new();
+    let raise = flag.clone();
+    let (ready, installed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+        else {
+            let _ = ready.send(());
+            return;
+        };
+        rt.block_on(async move {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut int), Ok(mut term)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) else {
+                let _ = ready.send(());
+                return;
+            };
+            let _ = ready.send(());
+            loop {
+                let sig = tokio::select! {
+                    _ = int.recv() => interrupt::SIGINT,
+                    _ = term.recv() => interrupt::SIGTERM,
+                };
+                if raise.signal().is_none() {
+                    eprintln!(
+                        "{}: stopping and removing what was made (a few seconds)",
+                        interrupt::name(sig)
+                    );
+                }
+                raise.raise(sig);
+            }
+        });
+    });
+    let _ = installed.recv();
+    flag
 }
 
 fn exe() -> anyhow::Result<PathBuf> {
@@ -237,6 +278,7 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
                 bird,
                 speaker,
                 converge: Duration::from_secs(timeout),
+                interrupt: on_signals(),
             })?;
             print_up(&st, t.elapsed());
             Ok(Exit::Ok)
@@ -247,14 +289,26 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
                 Err(e) => match &which.tag {
                     // No state, but a tag: remove whatever namespaces carry it.
                     Some(tag) if state::valid_tag(tag) => orchestrate::down_tag(tag, &[]),
+                    // No lab at all: nothing to do, which is what the caller wanted.
+                    None if state::labs(&which.state_dir).is_empty() => {
+                        println!(
+                            "nothing to remove (no lab under {})",
+                            which.state_dir.display()
+                        );
+                        return Ok(Exit::Ok);
+                    }
                     _ => return Err(e),
                 },
             };
-            println!(
-                "removed {} namespaces, stopped {} processes",
-                r.namespaces.len(),
-                r.processes
-            );
+            if r.namespaces.is_empty() && r.processes == 0 && r.problems.is_empty() {
+                println!("nothing to remove");
+            } else {
+                println!(
+                    "removed {} namespaces, stopped {} processes",
+                    r.namespaces.len(),
+                    r.processes
+                );
+            }
             for p in &r.problems {
                 eprintln!("problem: {p}");
             }
@@ -284,6 +338,17 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
                 },
                 s.target.map(|t| t.to_string()).unwrap_or_default()
             );
+            if !s.complete {
+                match s.up_running {
+                    Some(pid) => println!(
+                        "state: incomplete: `tern lab up` (pid {pid}) is still building it"
+                    ),
+                    None => println!(
+                        "state: incomplete: `tern lab up` did not finish (interrupted or killed); remove what it left with tern lab down --tag {}",
+                        s.tag
+                    ),
+                }
+            }
             if !s.failed.is_empty() {
                 println!("failed sites: {}", s.failed.join(", "));
             }
@@ -349,7 +414,10 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
         }
         Command::Fail { site, which } => {
             let mut st = which.find()?;
-            orchestrate::fail(&mut st, &site)?;
+            if !orchestrate::fail(&mut st, &site)? {
+                println!("site {site} is failed already (tern lab heal {site} undoes it)");
+                return Ok(Exit::Ok);
+            }
             match st.speaker {
                 SpeakerKind::TernRun => println!(
                     "site {site} failed: its service is stopped; tern run withdraws after 2 failed checks (1 s apart)"
@@ -362,7 +430,10 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
         }
         Command::Heal { site, which } => {
             let mut st = which.find()?;
-            orchestrate::heal(&mut st, &site)?;
+            if !orchestrate::heal(&mut st, &site)? {
+                println!("site {site} is not failed: nothing to heal");
+                return Ok(Exit::Ok);
+            }
             match st.speaker {
                 SpeakerKind::TernRun => println!(
                     "site {site} healed: its service runs again; tern run announces after 2 good checks (and the damping hold-down after a flap, 10 s for the first)"
@@ -375,25 +446,28 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
         }
         Command::Apply { config, which } => {
             let mut st = which.find()?;
-            let changed = orchestrate::apply(&mut st, &config)?;
-            if changed.is_empty() {
-                println!("nothing changed");
-            } else {
-                println!("reloaded: {}", changed.join(", "));
-            }
+            let applied = orchestrate::apply(&mut st, &config)?;
+            print_applied(&applied);
             Ok(Exit::Ok)
         }
         Command::Demo {
-            state_dir,
+            which,
             out,
             keep,
-            no_install,
+            no_install: _,
             speaker,
         } => {
-            if !no_install {
-                install_missing()?;
-            }
-            demo(&state_dir, out.as_deref(), keep, speaker)
+            let opts = demo::Options {
+                root: which.state_dir,
+                tag: which.tag,
+                exe: exe()?,
+                speaker,
+                out,
+                keep,
+                interrupt: on_signals(),
+            };
+            demo::run(&opts, &mut print_event)?;
+            Ok(Exit::Ok)
         }
         Command::Serve {
             site,
@@ -452,39 +526,6 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
     }
 }
 
-/// On Debian, as root: `apt-get install` the packages of missing programs (the demo is the
-/// README's first command on a fresh machine).
-fn install_missing() -> anyhow::Result<()> {
-    let mut programs = orchestrate::UP_PROGRAMS.to_vec();
-    programs.extend_from_slice(orchestrate::MEASURE_PROGRAMS);
-    programs.push("bird");
-    let missing = orchestrate::missing_programs(&programs);
-    if missing.is_empty() || orchestrate::find_program("apt-get").is_none() {
-        return Ok(());
-    }
-    let mut pkgs: Vec<&str> = missing.iter().map(|p| orchestrate::package_of(p)).collect();
-    pkgs.sort();
-    pkgs.dedup();
-    println!("== 0. installing {} with apt-get", pkgs.join(" "));
-    let install = |update: bool| -> anyhow::Result<bool> {
-        if update {
-            std::process::Command::new("apt-get")
-                .args(["update", "-q"])
-                .status()?;
-        }
-        Ok(std::process::Command::new("apt-get")
-            .args(["install", "-y", "-q", "--no-install-recommends"])
-            .args(&pkgs)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()?
-            .success())
-    };
-    if !install(false)? && !install(true)? {
-        anyhow::bail!("apt-get could not install {}", pkgs.join(" "));
-    }
-    Ok(())
-}
-
 fn options() -> anyhow::Result<measure::Options> {
     Ok(measure::Options {
         exe: exe()?,
@@ -541,29 +582,25 @@ fn print_up(st: &LabState, took: Duration) {
 }
 
 fn print_measurement(m: &Measurement) {
+    // An IPv6-only lab has no IPv4 target: no IPv4 columns.
+    let v4 = m.target4.is_some();
     println!(
         "from every probe to {}{}:",
         m.target,
         m.target4.map(|t| format!(" and {t}")).unwrap_or_default()
     );
-    println!(
-        "{:<12} {:<10} {:<7} {:<7} {:<7} {:<7} {:>8} {:>8} {:>4} {:<7} {:>8}",
-        "probe",
-        "city",
-        "site",
-        "dns",
-        "http",
-        "trace",
-        "rtt ms",
-        "model",
-        "hops",
-        "v4 site",
-        "v4 rtt"
+    let mut head = format!(
+        "{:<12} {:<10} {:<7} {:<7} {:<7} {:<7} {:>8} {:>8} {:>4}",
+        "probe", "city", "site", "dns", "http", "trace", "rtt ms", "model", "hops"
     );
+    if v4 {
+        head.push_str(&format!(" {:<7} {:>8}", "v4 site", "v4 rtt"));
+    }
+    println!("{head}");
     let d = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
     for r in &m.results {
-        println!(
-            "{:<12} {:<10} {:<7} {:<7} {:<7} {:<7} {:>8} {:>8} {:>4} {:<7} {:>8}",
+        let mut line = format!(
+            "{:<12} {:<10} {:<7} {:<7} {:<7} {:<7} {:>8} {:>8} {:>4}",
             r.probe,
             r.city,
             d(&r.site),
@@ -578,13 +615,19 @@ fn print_measurement(m: &Measurement) {
                 .map(|x| format!("{x:.1}"))
                 .unwrap_or_else(|| "-".into()),
             r.hops.len(),
-            r.site4().unwrap_or("-"),
-            r.ping4
-                .as_ref()
-                .and_then(|p| p.min())
-                .map(|x| format!("{x:.3}"))
-                .unwrap_or_else(|| "-".into()),
         );
+        if v4 {
+            line.push_str(&format!(
+                " {:<7} {:>8}",
+                r.site4().unwrap_or("-"),
+                r.ping4
+                    .as_ref()
+                    .and_then(|p| p.min())
+                    .map(|x| format!("{x:.3}"))
+                    .unwrap_or_else(|| "-".into()),
+            ));
+        }
+        println!("{line}");
     }
     println!("per region:");
     for s in measure::summary(m) {
@@ -604,178 +647,70 @@ fn print_measurement(m: &Measurement) {
     }
 }
 
-fn sites_of(m: &Measurement) -> BTreeMap<String, Option<String>> {
-    m.results
-        .iter()
-        .map(|r| (r.probe.clone(), r.site.clone()))
-        .collect()
+/// The reload diff: what changed for each node and what its daemon did.
+fn print_applied(applied: &[orchestrate::Applied]) {
+    if applied.is_empty() {
+        println!("nothing changed");
+        return;
+    }
+    let nodes: Vec<&str> = applied.iter().map(|a| a.node.as_str()).collect();
+    println!("reloaded: {}", nodes.join(", "));
+    for a in applied {
+        for c in &a.changes {
+            println!("  {}: tern.toml: {c}", a.node);
+        }
+        for r in &a.report {
+            println!("  {}: {r}", a.node);
+        }
+    }
 }
 
-fn demo(root: &Path, out: Option<&Path>, keep: bool, speaker: SpeakerKind) -> anyhow::Result<Exit> {
-    let t0 = std::time::Instant::now();
-    let dir = std::env::temp_dir().join(format!("tern-lab-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let base = dir.join("tern.toml");
-    let te = dir.join("tern-prepend.toml");
-    std::fs::write(&base, DEMO)?;
-    std::fs::write(&te, DEMO_TE)?;
-    println!("== 1. up: examples/lab/tern.toml");
-    let st = orchestrate::up(&UpOptions {
-        config: base.clone(),
-        root: root.to_path_buf(),
-        tag: None,
-        exe: exe()?,
-        bird: PathBuf::from("bird"),
-        speaker,
-        converge: orchestrate::DEFAULT_CONVERGE,
-    })?;
-    // Removes the lab even if a step panics (e.g. stdout closed under a pager).
-    let mut guard = DownOnDrop(Some(st.clone()));
-    print_up(&st, t0.elapsed());
-    let result = demo_steps(st.clone(), &te, out);
-    if keep {
-        guard.0 = None;
-        println!(
-            "lab {} kept running (tern lab down --tag {})",
-            st.tag, st.tag
-        );
-    } else {
-        guard.0 = None;
-        println!("== 6. down");
-        let r = orchestrate::down(&st);
-        println!(
+/// Prints one step of `tern lab demo`.
+fn print_event(e: Event<'_>) {
+    match e {
+        Event::Step(n, what) => println!("== {n}. {what}"),
+        Event::Up(st, took) => print_up(st, took),
+        Event::Measured(m) => print_measurement(m),
+        Event::Failing { site, probes } => println!(
+            "{} probes reach {site}: {}",
+            probes.len(),
+            probes.join(", ")
+        ),
+        Event::Failover { took, how, moved } => {
+            println!(
+                "failover: every probe has moved within {:.0} ms of `tern lab fail` ({how}; DNS watchers every 10 ms):",
+                took.as_secs_f64() * 1000.0
+            );
+            for (p, from, to) in moved {
+                println!("  {p}: {from} -> {to}");
+            }
+        }
+        Event::Healed { took, why } => {
+            println!(
+                "catchment back to the start within {:.0} ms",
+                took.as_secs_f64() * 1000.0
+            );
+            if let Some(why) = why {
+                println!("  why it waits: {why}");
+            }
+        }
+        Event::Applied(a) => print_applied(a),
+        Event::Moved(moved) => {
+            println!("probes that moved (tern atlas diff of the before and after measurements):");
+            if moved.is_empty() {
+                println!("  none");
+            }
+            for (p, from, to) in moved {
+                println!("  {p}: {from} -> {to}");
+            }
+        }
+        Event::Kept(tag) => println!("lab {tag} kept running (tern lab down --tag {tag})"),
+        Event::Down(r) => println!(
             "removed {} namespaces, stopped {} processes",
             r.namespaces.len(),
             r.processes
-        );
+        ),
+        Event::Finished(took) => println!("demo finished in {:.1} s", took.as_secs_f64()),
+        _ => {}
     }
-    let _ = std::fs::remove_dir_all(&dir);
-    result?;
-    println!("demo finished in {:.1} s", t0.elapsed().as_secs_f64());
-    Ok(Exit::Ok)
-}
-
-/// Runs `down` on drop unless disarmed.
-struct DownOnDrop(Option<LabState>);
-
-impl Drop for DownOnDrop {
-    fn drop(&mut self) {
-        if let Some(st) = self.0.take() {
-            eprintln!("demo interrupted: removing lab {}", st.tag);
-            let r = orchestrate::down(&st);
-            eprintln!(
-                "removed {} namespaces, stopped {} processes",
-                r.namespaces.len(),
-                r.processes
-            );
-        }
-    }
-}
-
-fn demo_steps(mut st: LabState, te: &Path, out: Option<&Path>) -> anyhow::Result<()> {
-    orchestrate::prerequisites(orchestrate::MEASURE_PROGRAMS)?;
-    let opts = options()?;
-    let save = |name: &str, m: &Measurement, st: &LabState| -> anyhow::Result<()> {
-        if let Some(o) = out {
-            atlas::write(&o.join(name), m, st.topo()?, ModelDelay::Auto.rtt(st))?;
-        }
-        Ok(())
-    };
-    println!("== 2. measure");
-    let before = measure::measure(&st, &opts)?;
-    print_measurement(&before);
-    save("1-before", &before, &st)?;
-    let base = sites_of(&before);
-    let victim = pick_victim(&base).context("no probe reached any site")?;
-    let moving: Vec<String> = base
-        .iter()
-        .filter(|(_, s)| s.as_deref() == Some(victim.as_str()))
-        .map(|(p, _)| p.clone())
-        .collect();
-    println!(
-        "== 3. fail site {victim} ({} probes reach it: {})",
-        moving.len(),
-        moving.join(", ")
-    );
-    let w = watch::start(&st, &opts.exe, WATCH_EVERY)?;
-    std::thread::sleep(Duration::from_millis(300));
-    let start = measure::unix_now();
-    orchestrate::fail(&mut st, &victim)?;
-    let (took, after) = w.until(start, Duration::from_secs(60), &|p, s| {
-        !moving.iter().any(|m| m == p) || s.is_some_and(|s| s != victim)
-    })?;
-    drop(w);
-    let how = match st.speaker {
-        SpeakerKind::TernRun => {
-            "service stopped -> tern run's http check fails twice (1 s apart) -> withdrawal; target 5 s"
-        }
-        SpeakerKind::Bird => "BGP withdrawal, no health checks: BIRD stand-in",
-    };
-    println!(
-        "failover: every probe has moved within {:.0} ms of `tern lab fail` ({how}; DNS watchers every 10 ms):",
-        took.as_secs_f64() * 1000.0
-    );
-    for p in &moving {
-        println!(
-            "  {p}: {victim} -> {}",
-            after.get(p).cloned().flatten().unwrap_or_default()
-        );
-    }
-    let failed = measure::measure(&st, &opts)?;
-    save("2-failed", &failed, &st)?;
-    println!("== 4. heal site {victim}");
-    let w = watch::start(&st, &opts.exe, WATCH_EVERY)?;
-    std::thread::sleep(Duration::from_millis(300));
-    let start = measure::unix_now();
-    orchestrate::heal(&mut st, &victim)?;
-    let (took, _) = w.until(start, Duration::from_secs(60), &|p, s| {
-        base.get(p).is_some_and(|b| b.as_deref() == s)
-    })?;
-    drop(w);
-    println!(
-        "catchment back to the start within {:.0} ms{}",
-        took.as_secs_f64() * 1000.0,
-        if st.speaker == SpeakerKind::TernRun {
-            " (rise 2 after the damping hold-down: 10 s after the first flap)"
-        } else {
-            ""
-        }
-    );
-    println!("== 5. apply a traffic-engineering change: examples/lab/tern-prepend.toml");
-    let changed = orchestrate::apply(&mut st, te)?;
-    println!("reloaded: {}", changed.join(", "));
-    // Wait until the catchment is stable on what a full measurement then shows.
-    std::thread::sleep(Duration::from_millis(500));
-    let te_m = measure::measure(&st, &opts)?;
-    save("3-prepend", &te_m, &st)?;
-    print_measurement(&te_m);
-    println!("probes that moved:");
-    let now = sites_of(&te_m);
-    let mut any = false;
-    for (p, s) in &base {
-        let n = now.get(p).cloned().flatten();
-        if &n != s {
-            any = true;
-            println!(
-                "  {p}: {} -> {}",
-                s.clone().unwrap_or_default(),
-                n.unwrap_or_default()
-            );
-        }
-    }
-    if !any {
-        println!("  none");
-    }
-    Ok(())
-}
-
-/// The site most probes reach.
-fn pick_victim(c: &BTreeMap<String, Option<String>>) -> Option<String> {
-    let mut n: BTreeMap<&str, usize> = BTreeMap::new();
-    for s in c.values().flatten() {
-        *n.entry(s).or_default() += 1;
-    }
-    n.into_iter()
-        .max_by_key(|(s, k)| (*k, std::cmp::Reverse(*s)))
-        .map(|(s, _)| s.to_owned())
 }

@@ -6,5 +6,6 @@ pub mod completions;
 pub mod ctl;
 pub mod lab;
 pub mod plan;
+pub mod providers;
 pub mod render;
 pub mod run;

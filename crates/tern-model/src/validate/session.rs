@@ -7,10 +7,10 @@ use std::path::Path;
 use tern_types::{Afi, Prefix, SiteId};
 use toml::Spanned;
 
+use super::ctx::{Ctx, provider_ref};
 use crate::diag::Severity;
 use crate::network::{HostRoute, Secret, Upstream};
 use crate::raw::{RawSite, RawUpstream};
-use crate::validate::{Ctx, provider_ref};
 
 /// BIRD 2 keywords an operator might pick as a session name; BIRD refuses them as protocol
 /// names. Names starting with `tern_` are ours (statics, filters, kernel protocols).
@@ -290,10 +290,11 @@ pub(crate) fn upstream(
         (None, Some(f)) => Some(Secret::File(base.join(f.get_ref()))),
         (None, None) => None,
     };
-    let export = crate::intent::compile(cx, rs, ru, &name, dict.as_ref());
-    let (port, hold_time) = crate::edge::session_knobs(cx, ru);
+    let export = super::intent::compile(cx, rs, ru, &name, remote_as, dict.as_ref());
+    let (port, hold_time) = super::edge::session_knobs(cx, ru);
     Some(Upstream {
         name,
+        provider_asn: dict.as_ref().map(|d| d.asn),
         provider,
         neighbor,
         remote_as,

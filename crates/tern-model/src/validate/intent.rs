@@ -6,15 +6,16 @@
 //! no `via` are done by us, on the session (`bgp_path.prepend`). A missing entry is an error
 //! that lists what the provider supports; an entry not confirmed by the provider is a warning.
 
-use tern_types::{Asn, Community};
+use tern_types::{Asn, Community, LargeCommunity};
 use toml::Spanned;
 
-use crate::MAX_PREPEND;
+use super::ctx::Ctx;
+use crate::defaults::MAX_PREPEND;
 use crate::diag::Severity;
 use crate::network::Export;
-use crate::provider::{Provider, Target, Value};
-use crate::raw::{Action, RawIntent, RawSite, RawUpstream};
-use crate::validate::Ctx;
+use crate::policy::{Action, AppliedEffect, CommunityValue, Effect};
+use crate::provider::{Origin, Provider, Target};
+use crate::raw::{RawIntent, RawSite, RawUpstream};
 
 /// Compiles the site's and the upstream's intents and raw communities for one session.
 pub(crate) fn compile(
@@ -22,6 +23,7 @@ pub(crate) fn compile(
     rs: &RawSite,
     ru: &RawUpstream,
     upstream: &str,
+    remote_as: Asn,
     dict: Option<&Provider>,
 ) -> Export {
     let mut ex = Export::default();
@@ -30,26 +32,105 @@ pub(crate) fn compile(
     for c in c1.into_iter().chain(c2) {
         ex.communities.push(c);
         ex.notes.push(format!("{c}: raw community from tern.toml"));
+        raw_effect(cx, CommunityValue::Standard(c), dict, &mut ex);
     }
     for c in l1.into_iter().chain(l2) {
         ex.large_communities.push(c);
         ex.notes
             .push(format!("{c}: raw large community from tern.toml"));
+        raw_effect(cx, CommunityValue::Large(c), dict, &mut ex);
+    }
+    for s in rs.communities.iter().chain(&ru.communities) {
+        if let Ok(c) = s.get_ref().parse::<Community>() {
+            not_in_dictionary(cx, s, CommunityValue::Standard(c), dict);
+        }
+    }
+    for s in rs.large_communities.iter().chain(&ru.large_communities) {
+        if let Ok(c) = s.get_ref().parse::<LargeCommunity>() {
+            not_in_dictionary(cx, s, CommunityValue::Large(c), dict);
+        }
     }
     for i in rs.intents.iter().chain(&ru.intents) {
-        intent(cx, i, upstream, dict, &mut ex);
+        intent(cx, i, upstream, remote_as, dict, &mut ex);
     }
     conflicts(cx, rs.intents.iter().chain(&ru.intents));
     ex.communities.sort();
     ex.communities.dedup();
     ex.large_communities.sort();
     ex.large_communities.dedup();
+    ex.effects.dedup();
     ex
 }
 
-/// `to` resolved: everyone, or these ASes.
+/// A raw community in a known provider's namespace that its dictionary does not have: a
+/// warning naming the nearest known ones (a typo, or a community the dictionary lacks).
+fn not_in_dictionary(
+    cx: &mut Ctx<'_>,
+    s: &Spanned<String>,
+    v: CommunityValue,
+    dict: Option<&Provider>,
+) {
+    let owner = dict
+        .filter(|d| d.owns(v))
+        .or_else(|| cx.providers.iter().find(|p| p.owns(v)));
+    let Some(p) = owner else { return };
+    if p.lookup(v).is_some() || cx.providers.iter().any(|q| q.lookup(v).is_some()) {
+        return;
+    }
+    let near: Vec<String> = p
+        .nearest(v)
+        .into_iter()
+        .map(|(c, m)| format!("{c} is {m}"))
+        .collect();
+    let message = if near.is_empty() {
+        format!("{v} is not in the {} dictionary", p.name)
+    } else {
+        format!(
+            "{v} is not in the {} dictionary; {}",
+            p.name,
+            near.join("; ")
+        )
+    };
+    let p_name = p.name.clone();
+    let p_id = p.id.clone();
+    cx.push(
+        Severity::Warning,
+        "community-unknown",
+        &s.span(),
+        message,
+        format!(
+            "check the value against {p_name}'s documentation (`tern providers show {p_id}`); if it is right, add it to the dictionary in your providers directory"
+        ),
+    );
+}
+
+/// The effect of a raw community, when a known dictionary (the upstream's first) has it.
+fn raw_effect(cx: &Ctx<'_>, v: CommunityValue, dict: Option<&Provider>, ex: &mut Export) {
+    let found = dict
+        .and_then(|d| d.lookup(v).map(|(e, a)| (d, e, a)))
+        .or_else(|| {
+            cx.providers
+                .iter()
+                .find_map(|p| p.lookup(v).map(|(e, a)| (p, e, a)))
+        });
+    if let Some((p, e, asn)) = found {
+        if let Some(effect) = e.effect(asn) {
+            ex.effects.push(AppliedEffect {
+                effect,
+                by: p.asn,
+                provider: Some(p.id.clone()),
+                community: v,
+                meaning: e.meaning_for(asn),
+                verified: e.verified,
+            });
+        }
+    }
+}
+
+/// `to` resolved: everyone, the provider's peers, or these ASes.
 enum To {
     All,
+    Peers,
     Asns(Vec<Asn>),
 }
 
@@ -60,6 +141,9 @@ fn targets(cx: &mut Ctx<'_>, i: &Spanned<RawIntent>) -> Option<To> {
     if to.0.len() == 1 && to.0[0].0.eq_ignore_ascii_case("all") {
         return Some(To::All);
     }
+    if to.0.len() == 1 && to.0[0].0.eq_ignore_ascii_case("peers") {
+        return Some(To::Peers);
+    }
     let mut v = Vec::new();
     for t in &to.0 {
         if let Ok(a) = t.0.parse::<Asn>() {
@@ -67,11 +151,17 @@ fn targets(cx: &mut Ctx<'_>, i: &Spanned<RawIntent>) -> Option<To> {
         } else if let Some(p) = cx.providers.find(&t.0) {
             v.push(p.asn);
         } else {
+            let hint = match crate::diag::did_you_mean(&t.0, ["all", "peers"])
+                .or_else(|| cx.providers.suggest(&t.0))
+            {
+                Some(s) => format!(" (did you mean `{s}`?)"),
+                None => String::new(),
+            };
             cx.error(
                 "bad-intent",
                 &i.span(),
                 format!(
-                    "to = {:?} is neither \"all\", an AS number nor a known provider",
+                    "to = {:?} is neither \"all\", \"peers\", an AS number nor a known provider{hint}",
                     t.0
                 ),
                 "write the AS, e.g. to = \"AS6939\"",
@@ -95,6 +185,7 @@ fn intent(
     cx: &mut Ctx<'_>,
     si: &Spanned<RawIntent>,
     upstream: &str,
+    remote_as: Asn,
     dict: Option<&Provider>,
     ex: &mut Export,
 ) {
@@ -191,10 +282,14 @@ fn intent(
             }
             None => {
                 let ids = cx.providers.ids();
+                let hint = match cx.providers.suggest(&v.0) {
+                    Some(s) => format!(" (did you mean `{s}`?)"),
+                    None => String::new(),
+                };
                 cx.error(
                     "unknown-provider",
                     &span,
-                    format!("via = {:?} is no known provider dictionary", v.0),
+                    format!("via = {:?} is no known provider dictionary{hint}", v.0),
                     format!("use one of: {ids}; or raw communities"),
                 );
                 return;
@@ -204,6 +299,7 @@ fn intent(
             Some(d) => d,
             None if i.action == Action::NoExport => {
                 ex.communities.push(Community::NO_EXPORT);
+                ex.effects.push(no_export(remote_as, None));
                 ex.notes.push(format!(
                     "{}: NO_EXPORT (RFC 1997), {upstream} has no provider dictionary",
                     Community::NO_EXPORT
@@ -222,8 +318,9 @@ fn intent(
         },
     };
 
+    let peers = matches!(to, To::Peers);
     let asns: Vec<Option<Asn>> = match &to {
-        To::All => vec![None],
+        To::All | To::Peers => vec![None],
         To::Asns(v) => v.iter().copied().map(Some).collect(),
     };
     for asn in asns {
@@ -234,7 +331,8 @@ fn intent(
                 && (i.action != Action::LocalPref || e.level == i.level)
                 && match (asn, e.target) {
                     (Some(a), Target::Peer) => e.peer.is_none_or(|p| p == a),
-                    (None, Target::All) => true,
+                    (None, Target::All) => !peers,
+                    (None, Target::Peers) => peers,
                     _ => false,
                 }
         });
@@ -242,6 +340,7 @@ fn intent(
         let Some(entry) = entry else {
             if i.action == Action::NoExport && i.via.is_none() {
                 ex.communities.push(Community::NO_EXPORT);
+                ex.effects.push(no_export(prov.asn, Some(&prov.id)));
                 ex.notes.push(format!(
                     "{}: NO_EXPORT (RFC 1997), {} documents no no-export community",
                     Community::NO_EXPORT,
@@ -270,26 +369,48 @@ fn intent(
             );
             continue;
         };
-        let meaning = match asn {
-            Some(a) => entry.meaning.replace("{asn}", &a.0.to_string()),
-            None => entry.meaning.clone(),
-        };
+        let meaning = entry.meaning_for(asn);
+        if let Some(effect) = entry.effect(asn) {
+            ex.effects.push(AppliedEffect {
+                effect,
+                by: prov.asn,
+                provider: Some(prov.id.clone()),
+                community: value,
+                meaning: meaning.clone(),
+                verified: entry.verified,
+            });
+        }
         if !entry.verified {
             cx.push(
                 Severity::Warning,
                 "intent-unverified",
                 &span,
                 format!("{}'s {value} ({meaning}) is not confirmed by {}'s own documentation (source: {})", prov.name, prov.name, entry.source),
-                format!("check it with {} and set verified = true in providers/{}.toml, or use raw communities", prov.name, prov.id),
+                match &prov.origin {
+                    Origin::File(path) => format!("check it with {} and set verified = true on that entry in {}, or use raw communities", prov.name, path.display()),
+                    Origin::Builtin => format!("check it with {}, then override the dictionary in your providers directory (`tern providers show {} --toml > /etc/tern/providers/{}.toml`, or --providers DIR, or [network] providers) and set verified = true on that entry there; or use raw communities", prov.name, prov.id, prov.id),
+                },
             );
         }
         let tag = if entry.verified { "" } else { ", unverified" };
         ex.notes
             .push(format!("{value}: {} {meaning}{tag}", prov.name));
         match value {
-            Value::Standard(c) => ex.communities.push(c),
-            Value::Large(c) => ex.large_communities.push(c),
+            CommunityValue::Standard(c) => ex.communities.push(c),
+            CommunityValue::Large(c) => ex.large_communities.push(c),
         }
+    }
+}
+
+/// RFC 1997 NO_EXPORT, applied by `by`.
+fn no_export(by: Asn, provider: Option<&str>) -> AppliedEffect {
+    AppliedEffect {
+        effect: Effect::NoExport,
+        by,
+        provider: provider.map(str::to_owned),
+        community: CommunityValue::Standard(Community::NO_EXPORT),
+        meaning: "do not export to other ASes (RFC 1997 NO_EXPORT)".to_owned(),
+        verified: true,
     }
 }
 
@@ -312,7 +433,7 @@ fn conflicts<'a>(cx: &mut Ctx<'_>, intents: impl Iterator<Item = &'a Spanned<Raw
                     None => n,
                 },
             };
-            if asn == "all" || r.region.is_some() {
+            if asn == "all" || asn == "peers" || r.region.is_some() {
                 continue;
             }
             match r.action {
@@ -344,8 +465,13 @@ fn describe(i: &RawIntent, asn: Option<Asn>) -> String {
     if let Some(l) = i.level {
         s.push_str(&format!(" {l}"));
     }
+    let peers =
+        i.to.as_ref()
+            .is_some_and(|t| t.0.len() == 1 && t.0[0].0.eq_ignore_ascii_case("peers"));
     if let Some(a) = asn {
         s.push_str(&format!(" to {a}"));
+    } else if peers {
+        s.push_str(" to peers");
     } else if i.action != Action::LocalPref && i.action != Action::NoExport {
         s.push_str(" to all");
     }

@@ -6,14 +6,14 @@ use std::time::Duration;
 use tern_types::Prefix;
 use toml::Spanned;
 
-use crate::diag::Severity;
-use crate::network::{Check, OnFailure, PlannedPrefix, Probe, Service};
-use crate::raw::{CheckKind, FailureAction, RawCheck, RawService};
-use crate::validate::Ctx;
-use crate::{
+use super::ctx::Ctx;
+use crate::defaults::{
     DEFAULT_CHECK_INTERVAL, DEFAULT_CHECK_TIMEOUT, DEFAULT_DEGRADE_PREPEND, DEFAULT_FALL,
     DEFAULT_HTTP_STATUS, DEFAULT_RISE, MAX_PREPEND,
 };
+use crate::diag::Severity;
+use crate::network::{Check, CheckKind, FailureAction, OnFailure, PlannedPrefix, Probe, Service};
+use crate::raw::{RawCheck, RawService};
 
 /// Parses `"500ms"`, `"5s"`, `"2m"`.
 pub fn parse_duration(s: &str) -> Option<Duration> {
