@@ -230,7 +230,22 @@ fn upstream(
     };
     let _ = writeln!(o, "  description \"{desc}\";");
     let _ = writeln!(o, "  local as TERN_OWN_AS;");
-    let _ = writeln!(o, "  neighbor {} as {};", u.neighbor, u.remote_as.0);
+    // The session knobs tern.toml sets (BIRD's defaults otherwise, as tern run's).
+    let port = if u.port == tern_model::edge::BGP_PORT {
+        String::new()
+    } else {
+        format!(" port {}", u.port)
+    };
+    let _ = writeln!(o, "  neighbor {}{port} as {};", u.neighbor, u.remote_as.0);
+    if let Some(h) = u.hold_time {
+        let _ = writeln!(o, "  hold time {h};");
+    }
+    if let Some(r) = u.connect_retry {
+        let _ = writeln!(o, "  connect retry time {};", r.as_secs());
+    }
+    if let Some((min, max)) = u.error_wait {
+        let _ = writeln!(o, "  error wait time {}, {};", min.as_secs(), max.as_secs());
+    }
     if let Some(src) = u.source {
         let _ = writeln!(o, "  source address {src};");
     }

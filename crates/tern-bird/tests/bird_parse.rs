@@ -82,3 +82,41 @@ fn bird_rejects_a_broken_config() {
     std::fs::write(&f, text).unwrap();
     assert!(bird_parses(&f).is_err());
 }
+
+#[test]
+fn session_knobs_are_rendered_and_bird_accepts_them() {
+    // An example with port, hold_time, connect_retry and error_wait set on its first upstream.
+    let (_, toml) = common::examples().into_iter().next().unwrap();
+    let text = std::fs::read_to_string(&toml).unwrap();
+    let i = text.find("[[site.").unwrap();
+    let j = i + text[i..].find("upstream]]").unwrap() + "upstream]]".len();
+    let knobs =
+        "\nport = 1179\nhold_time = 90\nconnect_retry = \"5s\"\nerror_wait = [\"5s\", \"120s\"]";
+    let edited = format!("{}{knobs}{}", &text[..j], &text[j..]);
+    let dir = TempDir::new("knobs");
+    let path = toml.parent().unwrap().join(".knobs-test.toml");
+    std::fs::write(&path, &edited).unwrap();
+    let m = tern_model::load(&path);
+    let _ = std::fs::remove_file(&path);
+    let m = m.unwrap();
+    assert!(!m.has_errors(), "{:?}", m.diagnostics);
+    let site = m
+        .network
+        .sites
+        .iter()
+        .find(|s| s.upstreams.iter().any(|u| u.port == 1179))
+        .expect("the edited upstream");
+    let conf =
+        tern_bird::render_with(&m.network, &site.id, &|_| Some("not-a-real-key".into())).unwrap();
+    for line in [
+        " port 1179 as ",
+        "  hold time 90;",
+        "  connect retry time 5;",
+        "  error wait time 5, 120;",
+    ] {
+        assert!(conf.contains(line), "{line:?} missing:\n{conf}");
+    }
+    let f = dir.0.join("knobs.conf");
+    std::fs::write(&f, conf).unwrap();
+    bird_parses(&f).unwrap();
+}

@@ -10,9 +10,12 @@
 //! - RFC 3596: AAAA;
 //! - RFC 6891 §6.1: the EDNS(0) OPT pseudo-record, extended RCODE (§6.1.3);
 //! - RFC 5001: the NSID option (code 3); RFC 4892: CHAOS TXT identity answers;
+//! - RFC 7871: the EDNS Client Subnet option (code 8), [`ecs`];
+//! - RFC 1035 §3.3.13: SOA data; §4.1.4 compression on encoding for servers
+//!   ([`Message::to_wire`], bounded table), with TC when the answer does not fit (RFC 2181 §9);
 //! - RFC 4343: case-insensitive name comparison.
 //!
-//! Record data is decoded for A, AAAA, TXT, NS/CNAME/PTR; every other type is kept as bytes.
+//! Record data is decoded for A, AAAA, TXT, NS/CNAME/PTR, SOA; every other type is kept as bytes.
 //!
 //! Why not `hickory-proto`: it would pull a large dependency tree (and its 0.26 line needs Rust
 //! 1.88, above the workspace's 1.85) to parse one question and write one TXT record. The subset
@@ -28,13 +31,20 @@
 //! - at most one OPT record, in the additional section, owned by the root; no bytes after the
 //!   last record.
 //!
-//! The encoder never compresses names (our messages are tiny), which also avoids the quadratic
-//! compression cost hickory had (RUSTSEC-2026-0119).
+//! [`Message::to_bytes`] never compresses names; [`Message::to_wire`] (the GeoDNS answers)
+//! compresses against a table capped at [`MAX_COMPRESSION_ENTRIES`] suffixes, which avoids the
+//! quadratic compression cost hickory had (RUSTSEC-2026-0119).
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod ecs;
+mod encode;
 mod message;
 mod name;
 
-pub use message::{Edns, Header, Message, Question, RData, Record, WireError};
+pub use ecs::{ClientSubnet, EcsError, OPT_ECS};
+pub use encode::MAX_COMPRESSION_ENTRIES;
+pub use message::{Edns, Header, Message, Question, RData, Record, Soa, WireError};
 pub use name::{MAX_POINTER_JUMPS, Name};
 
 /// Record type A (RFC 1035 §3.2.2).

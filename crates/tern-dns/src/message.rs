@@ -6,7 +6,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::name::read_name;
 use crate::{
-    Name, OPT_NSID, TYPE_A, TYPE_AAAA, TYPE_CNAME, TYPE_NS, TYPE_OPT, TYPE_PTR, TYPE_TXT, escape,
+    Name, OPT_NSID, TYPE_A, TYPE_AAAA, TYPE_CNAME, TYPE_NS, TYPE_OPT, TYPE_PTR, TYPE_SOA, TYPE_TXT,
+    escape,
 };
 
 /// Why bytes are not a DNS message.
@@ -62,6 +63,8 @@ impl Header {
     pub const TC: u16 = 0x0200;
     /// RD: recursion desired.
     pub const RD: u16 = 0x0100;
+    /// RA: recursion available (never set by an authoritative-only server).
+    pub const RA: u16 = 0x0080;
 
     /// Read the header, if the bytes are long enough.
     pub fn parse(b: &[u8]) -> Option<Header> {
@@ -126,6 +129,8 @@ pub enum RData {
     Name(Name),
     /// TXT character-strings.
     Txt(Vec<Vec<u8>>),
+    /// Start of authority (RFC 1035 §3.3.13).
+    Soa(Soa),
     /// Anything else, as bytes.
     Raw(Vec<u8>),
 }
@@ -142,9 +147,34 @@ impl fmt::Display for RData {
                 }
                 Ok(())
             }
+            RData::Soa(s) => write!(
+                f,
+                "{} {} {} {} {} {} {}",
+                s.mname, s.rname, s.serial, s.refresh, s.retry, s.expire, s.minimum
+            ),
             RData::Raw(b) => write!(f, "\\# {}", b.len()),
         }
     }
+}
+
+/// SOA record data (RFC 1035 §3.3.13); `minimum` is the negative-caching TTL (RFC 2308 §4).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Soa {
+    /// The primary name server.
+    pub mname: Name,
+    /// The mailbox of the person responsible, as a name (`hostmaster.example.net`).
+    pub rname: Name,
+    /// Zone serial.
+    pub serial: u32,
+    /// Secondary refresh interval, seconds.
+    pub refresh: u32,
+    /// Secondary retry interval, seconds.
+    pub retry: u32,
+    /// Secondary expiry, seconds.
+    pub expire: u32,
+    /// Negative-caching TTL, seconds.
+    pub minimum: u32,
 }
 
 /// A resource record (RFC 1035 §4.1.3), OPT excluded (see [`Edns`]).
@@ -460,6 +490,25 @@ fn read_record(
             }
             RData::Name(n)
         }
+        (TYPE_SOA, _) => {
+            let (mname, at) = read_name(r.b, rdata_start)?;
+            let (rname, at) = read_name(r.b, at)?;
+            let end = rdata_start + rdlen;
+            let fixed = r.b.get(at..end).filter(|f| f.len() == 20);
+            let Some(f) = fixed else {
+                return Err(WireError::Truncated(at));
+            };
+            let n = |i: usize| u32::from_be_bytes([f[i], f[i + 1], f[i + 2], f[i + 3]]);
+            RData::Soa(Soa {
+                mname,
+                rname,
+                serial: n(0),
+                refresh: n(4),
+                retry: n(8),
+                expire: n(12),
+                minimum: n(16),
+            })
+        }
         (TYPE_TXT, _) => {
             let mut strings = Vec::new();
             let mut t = Reader { b: rdata, pos: 0 };
@@ -487,7 +536,14 @@ fn write_record(rec: &Record, out: &mut Vec<u8>) {
     out.extend_from_slice(&rec.ttl.to_be_bytes());
     let len_at = out.len();
     out.extend_from_slice(&[0, 0]);
-    match &rec.data {
+    write_rdata(&rec.data, out);
+    let rdlen = (out.len() - len_at - 2) as u16;
+    out[len_at..len_at + 2].copy_from_slice(&rdlen.to_be_bytes());
+}
+
+/// Record data, uncompressed.
+pub(crate) fn write_rdata(data: &RData, out: &mut Vec<u8>) {
+    match data {
         RData::A(a) => out.extend_from_slice(&a.octets()),
         RData::Aaaa(a) => out.extend_from_slice(&a.octets()),
         RData::Name(n) => n.write(out),
@@ -503,10 +559,15 @@ fn write_record(rec: &Record, out: &mut Vec<u8>) {
                 }
             }
         }
+        RData::Soa(s) => {
+            s.mname.write(out);
+            s.rname.write(out);
+            for v in [s.serial, s.refresh, s.retry, s.expire, s.minimum] {
+                out.extend_from_slice(&v.to_be_bytes());
+            }
+        }
         RData::Raw(b) => out.extend_from_slice(b),
     }
-    let rdlen = (out.len() - len_at - 2) as u16;
-    out[len_at..len_at + 2].copy_from_slice(&rdlen.to_be_bytes());
 }
 
 #[cfg(test)]

@@ -286,3 +286,35 @@ fn response_skeleton() {
     );
     assert_eq!(&q.to_bytes()[2..4], &[0, 0]);
 }
+
+#[test]
+fn soa_both_ways_with_compressed_names() {
+    // An SOA whose names point back into the question (as NSD sends it).
+    let mut b = vec![
+        0, 1, 0x84, 0x03, 0, 1, 0, 0, 0, 1, 0, 0, // header: NXDOMAIN, qd 1, ns 1
+        7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'n', b'e', b't', 0, // example.net.
+        0, 1, 0, 1, // A IN
+        0xc0, 12, // owner: example.net.
+        0, 6, 0, 1, 0, 0, 0x0e, 0x10, // SOA IN ttl 3600
+        0, 31, // rdlen
+        3, b'n', b's', b'1', 0xc0, 12, // ns1.example.net.
+        2, b'h', b'm', 0xc0, 12, // hm.example.net.
+    ];
+    for v in [2026u32, 3600, 600, 86400, 60] {
+        b.extend_from_slice(&v.to_be_bytes());
+    }
+    let m = Message::parse(&b).unwrap();
+    let RData::Soa(s) = &m.authority[0].data else {
+        panic!("not an SOA: {:?}", m.authority[0].data);
+    };
+    assert!(s.mname.eq_text("ns1.example.net") && s.rname.eq_text("hm.example.net"));
+    assert_eq!((s.serial, s.minimum), (2026, 60));
+    // Uncompressed and compressed encodings parse back to the same record.
+    assert_eq!(Message::parse(&m.to_bytes()).unwrap(), m);
+    assert_eq!(Message::parse(&m.to_wire(512)).unwrap(), m);
+    // RDATA length that does not match the fixed part.
+    let mut bad = b.clone();
+    bad[40] = 30;
+    bad.pop();
+    assert!(Message::parse(&bad).is_err());
+}

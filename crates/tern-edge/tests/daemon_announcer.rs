@@ -1,20 +1,18 @@
-//! The announcer and the reload diff without BGP neighbors: model → site config, prefix state
-//! transitions in, per-upstream routes out (with intent communities and degrade extras), drains
-//! forwarded to the health loop, and the diff table of a reload. Peers point at a closed port,
-//! so nothing leaves the host; the routes are read from the announcer's `View`.
+//! The announcer's shell and the reload diff without BGP neighbors: model → site config, the
+//! control socket against bad requests, and the diff table of a reload. Peers point at a closed
+//! port, so nothing leaves the host. (The announcer's decisions — health in, routes out, drains
+//! — are tested on its sans-IO core in `announcer_core.rs`.)
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tern_edge::announcer::{Announcer, Control, View};
+use tern_edge::announcer::{Announcer, Control};
 use tern_edge::config::SiteConfig;
 use tern_edge::config::diff::{UpstreamChange, diff};
 use tern_edge::daemon::parse_drain_file;
-use tern_edge::probe::scheduler::{HealthCommand, HealthEvent, HealthStatus};
-use tern_health::{Degrade, PrefixState, PrefixTransition};
-use tern_types::Prefix;
-use tokio::sync::{mpsc, watch};
+use tern_health::Degrade;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -129,143 +127,6 @@ fn drain_file_syntax() {
     assert_eq!(bad.len(), 1);
 }
 
-async fn wait_view(rx: &mut watch::Receiver<View>, what: &str, f: impl Fn(&View) -> bool) {
-    tokio::time::timeout(Duration::from_secs(5), rx.wait_for(|v| f(v)))
-        .await
-        .unwrap_or_else(|_| panic!("announcer view: {what}"))
-        .unwrap();
-}
-
-fn transition(p: &str, to: PrefixState) -> HealthEvent {
-    HealthEvent::Prefix(PrefixTransition {
-        at: Instant::now(),
-        prefix: p.parse().unwrap(),
-        from: PrefixState::Down,
-        to,
-        why: "test".into(),
-    })
-}
-
-#[tokio::test]
-async fn announcer_event_log() {
-    let cfg = config(&toml("65002:100", "", "127.0.0.1"));
-    let tracker = TaskTracker::new();
-    let cancel = CancellationToken::new();
-    let (health_tx, mut health_rx) = mpsc::channel(16);
-    let (a, mut view) = Announcer::new(
-        "/lab/tern.toml".into(),
-        cfg,
-        health_tx,
-        tracker.clone(),
-        cancel.clone(),
-    );
-    let (control, control_rx) = mpsc::channel(16);
-    let (events, events_rx) = mpsc::channel(16);
-    let (_status, status_rx) = watch::channel(HealthStatus::default());
-    let task = tokio::spawn(a.run(control_rx, events_rx, status_rx));
-
-    // Start: nothing wanted anywhere.
-    assert!(view.borrow().upstreams.iter().all(|u| u.routes.is_empty()));
-
-    // Up: each family on its own session, with its session's communities.
-    events
-        .send(transition("192.0.2.0/24", PrefixState::Up))
-        .await
-        .unwrap();
-    events
-        .send(transition("2001:db8:1::/48", PrefixState::Up))
-        .await
-        .unwrap();
-    wait_view(&mut view, "both up", |v| {
-        v.upstreams.iter().all(|u| u.routes.len() == 1)
-    })
-    .await;
-    {
-        let v = view.borrow();
-        let (p4, a4) = &v.upstreams[0].routes[0];
-        assert_eq!(p4.to_string(), "192.0.2.0/24");
-        assert_eq!(a4.communities[0].to_string(), "65002:100");
-        let (p6, a6) = &v.upstreams[1].routes[0];
-        assert_eq!(p6.to_string(), "2001:db8:1::/48");
-        assert_eq!(a6.large_communities[0].to_string(), "65001:1:2");
-        assert!(v.reaction.count >= 1);
-    }
-
-    // Degraded: prepend and extra community on the IPv4 session only for the IPv4 prefix.
-    let d = Degrade {
-        prepend: 1,
-        communities: vec!["65002:666".parse().unwrap()],
-        large_communities: vec![],
-    };
-    events
-        .send(transition("192.0.2.0/24", PrefixState::Degraded(d)))
-        .await
-        .unwrap();
-    wait_view(&mut view, "degraded", |v| {
-        v.upstreams[0]
-            .routes
-            .first()
-            .is_some_and(|r| r.1.prepend == 1)
-    })
-    .await;
-    assert_eq!(view.borrow().upstreams[0].routes[0].1.communities.len(), 2);
-
-    // Down: withdrawn from the IPv4 session, the IPv6 one untouched.
-    events
-        .send(transition("192.0.2.0/24", PrefixState::Down))
-        .await
-        .unwrap();
-    wait_view(&mut view, "withdrawn", |v| v.upstreams[0].routes.is_empty()).await;
-    assert_eq!(view.borrow().upstreams[1].routes.len(), 1);
-
-    // A drain is passed on to the health loop (which owns the drain flags) for every prefix.
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    control
-        .send(Control::Drain {
-            prefix: None,
-            drained: true,
-            reply: Some(tx),
-        })
-        .await
-        .unwrap();
-    assert_eq!(rx.await.unwrap(), Ok(2));
-    let mut drained: Vec<Prefix> = Vec::new();
-    for _ in 0..2 {
-        match health_rx.recv().await.unwrap() {
-            HealthCommand::Drain {
-                prefix: Some(p),
-                drained: true,
-            } => drained.push(p),
-            other => panic!("{other:?}"),
-        }
-    }
-    drained.sort();
-    assert_eq!(drained.len(), 2);
-    // An unknown prefix is refused.
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    control
-        .send(Control::Drain {
-            prefix: Some("2001:db8:9::/48".parse().unwrap()),
-            drained: true,
-            reply: Some(tx),
-        })
-        .await
-        .unwrap();
-    assert!(rx.await.unwrap().is_err());
-
-    control.send(Control::Shutdown).await.unwrap();
-    tokio::time::timeout(Duration::from_secs(10), task)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(view.borrow().upstreams.iter().all(|u| u.routes.is_empty()));
-    cancel.cancel();
-    tracker.close();
-    tokio::time::timeout(Duration::from_secs(5), tracker.wait())
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn control_socket_survives_bad_requests() {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -273,7 +134,7 @@ async fn control_socket_survives_bad_requests() {
     let cfg = config(&toml("65002:100", "", "127.0.0.1"));
     let tracker = TaskTracker::new();
     let cancel = CancellationToken::new();
-    let (health_tx, _health_rx) = mpsc::channel(16);
+    let (health_tx, _health_rx) = mpsc::unbounded_channel();
     let (a, view) = Announcer::new(
         "/lab/tern.toml".into(),
         cfg,
@@ -282,12 +143,11 @@ async fn control_socket_survives_bad_requests() {
         cancel.clone(),
     );
     let (control, control_rx) = mpsc::channel(16);
-    let (_events, events_rx) = mpsc::channel(16);
-    let (_status, status_rx) = watch::channel(HealthStatus::default());
-    let task = tokio::spawn(a.run(control_rx, events_rx, status_rx));
+    let (_reports, reports_rx) = mpsc::channel(16);
+    let task = tokio::spawn(a.run(control_rx, reports_rx));
     let dir = std::env::temp_dir().join(format!("tern-ctl-bad-{}", std::process::id()));
     let sock = dir.join("ctl.sock");
-    let listener = tern_edge::ctl::bind(&sock).unwrap();
+    let (listener, _lock) = tern_edge::ctl::bind(&sock).unwrap();
     tracker.spawn(tern_edge::ctl::serve(
         listener,
         view,

@@ -11,7 +11,7 @@ mod interop_support;
 use std::time::{Duration, Instant};
 
 use interop_support::{TempDir, session_config};
-use tern_edge::announcer::Control;
+use tern_edge::announcer::{Control, DrainScope};
 use tern_edge::daemon::{Daemon, RunOptions};
 use tern_edge::peer::{Listener, PeerConfig, TransportConfig, spawn_peer};
 use tern_types::Asn;
@@ -107,7 +107,7 @@ remote_as = 65002
             daemon
                 .control
                 .send(Control::Drain {
-                    prefix: None,
+                    scope: DrainScope::All,
                     drained,
                     reply: None,
                 })

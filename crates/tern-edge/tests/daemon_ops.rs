@@ -22,6 +22,7 @@ async fn drain_and_undrain_by_ctl_and_by_file() {
     let r = lab
         .ctl(Request::Drain {
             prefix: Some(P4.parse().unwrap()),
+            all: false,
         })
         .await;
     assert!(r.ok, "{r:?}");
@@ -38,6 +39,7 @@ async fn drain_and_undrain_by_ctl_and_by_file() {
     let r = lab
         .ctl(Request::Undrain {
             prefix: Some(P4.parse().unwrap()),
+            all: false,
         })
         .await;
     assert!(r.ok, "{r:?}");
@@ -48,6 +50,7 @@ async fn drain_and_undrain_by_ctl_and_by_file() {
     let r = lab
         .ctl(Request::Drain {
             prefix: Some("2001:db8:99::/48".parse().unwrap()),
+            all: false,
         })
         .await;
     assert!(
@@ -93,7 +96,12 @@ async fn drain_with_prepend_keeps_the_route_less_attractive() {
     };
     let mut lab = Lab::start(&k).await;
     lab.wait_announced().await;
-    let r = lab.ctl(Request::Drain { prefix: None }).await;
+    let r = lab
+        .ctl(Request::Drain {
+            prefix: None,
+            all: false,
+        })
+        .await;
     assert!(r.ok, "{r:?}");
     let a = lab
         .wait_route(P4, "drained with prepend", Duration::from_secs(5), |a| {
@@ -106,7 +114,11 @@ async fn drain_with_prepend_keeps_the_route_less_attractive() {
             .contains("(65535,0)"),
         "{a:?}"
     );
-    lab.ctl(Request::Undrain { prefix: None }).await;
+    lab.ctl(Request::Undrain {
+        prefix: None,
+        all: false,
+    })
+    .await;
     lab.wait_route(P4, "undrained", Duration::from_secs(5), |a| {
         attr(a, "BGP.as_path") == Some("65001")
     })

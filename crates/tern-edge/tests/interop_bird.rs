@@ -294,6 +294,17 @@ async fn bird_md5_mismatch_never_comes_up() {
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert_ne!(v4.status().state, State::Established);
     assert_ne!(bird.bgp_state("tern4"), "Established");
+    // After a few silent attempts the peer says what to check (issue 16 §3).
+    let hint = wait_for("the TCP-MD5 hint", UP, || {
+        v4.status().hint.ok_or_else(|| format!("{:?}", v4.status()))
+    })
+    .await;
+    assert_eq!(
+        hint,
+        format!(
+            "no answer from 127.0.0.1:{bird_port} after 3 attempts: check the TCP-MD5 password and the neighbor address"
+        )
+    );
     v4.shutdown().await;
 }
 

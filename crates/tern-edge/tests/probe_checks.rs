@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use tern_dns::{Message, RData, Record, rcode};
 use tern_edge::probe::run_check;
+use tern_edge::serve::http::{Request, Response, Router, serve};
 use tern_edge::whoami::SiteIdentity;
-use tern_edge::whoami::http::{Request, Response, Router, serve};
 use tern_health::{CheckKind, CheckResult, CheckSpec, CheckSpecError, DnsExpect};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
@@ -213,9 +213,10 @@ async fn dns_query_with_tcp_fallback() {
     let addr = udp.local_addr().unwrap();
     let shutdown = CancellationToken::new();
     let ident = Arc::new(SiteIdentity::new("ams".parse().unwrap()));
-    let task = tokio::spawn(tern_edge::whoami::dns::serve_udp(
+    let task = tokio::spawn(tern_edge::serve::dns::serve_udp(
         udp,
-        ident,
+        Arc::new(tern_edge::whoami::dns::Whoami(ident)),
+        tern_edge::serve::DnsLimits::default(),
         shutdown.clone(),
     ));
     let r = check(dns(addr, Some(DnsExpect::Rcode(rcode::REFUSED as u8)))).await;

@@ -1,18 +1,25 @@
 //! The health loop end to end: real checks against a local service that the test stops and
-//! restarts, prefix transitions out, drains in.
+//! restarts; its reports (check states, service states) fed into the prefix machine the way the
+//! announcer's core does, prefix transitions out, drains applied there.
+//!
+//! The health loop sends one report per change with the check states in it, so what a test (or
+//! the announcer) reads about the checks is the state that caused the transition: there is no
+//! separate `watch` that could still say `Up` right after a `Down` arrived (issue 15 §2: the
+//! flake of `service_down_up_and_drain`).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use tern_edge::probe::scheduler::{
-    CheckDef, HealthCommand, HealthEvent, HealthStatus, Scheduler, SchedulerError,
+    CheckDef, CheckStatus, HealthCommand, HealthReport, Scheduler, SchedulerError, validate,
 };
 use tern_health::{
-    CheckKind, CheckSpec, Damping, Degrade, OnDown, PrefixPolicy, PrefixState, ServiceBinding,
+    CheckKind, CheckSpec, Damping, Degrade, OnDown, PrefixPolicy, PrefixState, PrefixStates,
+    PrefixTransition, ServiceBinding,
 };
 use tern_types::Prefix;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 fn fast(kind: CheckKind) -> CheckSpec {
@@ -61,23 +68,76 @@ fn policies(anycast: Prefix, unicast: Prefix) -> Vec<PrefixPolicy> {
     ]
 }
 
-/// Wait (bounded) for the prefix event satisfying `want`; returns the events seen on the way.
-async fn wait_prefix(
-    rx: &mut mpsc::Receiver<HealthEvent>,
-    prefix: Prefix,
-    want: impl Fn(&PrefixState) -> bool,
-) -> (PrefixState, String) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let ev = tokio::time::timeout_at(deadline.into(), rx.recv())
-            .await
-            .expect("prefix transition within 15 s")
-            .expect("health loop running");
-        if let HealthEvent::Prefix(t) = ev {
+/// The health loop's reports applied to a prefix machine, as the announcer's core does.
+struct Site {
+    reports: mpsc::Receiver<HealthReport>,
+    states: PrefixStates,
+    /// Check states of the report that carried the latest transition.
+    checks: Vec<CheckStatus>,
+    seen: std::collections::VecDeque<PrefixTransition>,
+}
+
+impl Site {
+    fn new(reports: mpsc::Receiver<HealthReport>, policies: Vec<PrefixPolicy>) -> Self {
+        Site {
+            reports,
+            states: PrefixStates::new(policies, Instant::now()),
+            checks: Vec::new(),
+            seen: Default::default(),
+        }
+    }
+
+    /// The next prefix transition (bounded wait).
+    async fn next(&mut self) -> PrefixTransition {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(t) = self.seen.pop_front() {
+                return t;
+            }
+            let r = tokio::time::timeout_at(deadline.into(), self.reports.recv())
+                .await
+                .expect("prefix transition within 15 s")
+                .expect("health loop running");
+            self.apply(r);
+        }
+    }
+
+    fn apply(&mut self, r: HealthReport) {
+        for s in &r.services {
+            self.states
+                .set_service(&s.service, s.health, &s.reason, r.at);
+        }
+        self.checks = r.checks;
+        self.take();
+    }
+
+    fn take(&mut self) {
+        while let Some(t) = self.states.poll_output() {
+            self.seen.push_back(t);
+        }
+    }
+
+    fn drain(&mut self, prefix: Option<&Prefix>, drained: bool) {
+        self.states.set_drained(prefix, drained, Instant::now());
+        self.take();
+    }
+
+    /// Wait (bounded) for the transition of `prefix` satisfying `want`.
+    async fn wait_prefix(
+        &mut self,
+        prefix: Prefix,
+        want: impl Fn(&PrefixState) -> bool,
+    ) -> (PrefixState, String) {
+        loop {
+            let t = self.next().await;
             if t.prefix == prefix && want(&t.to) {
                 return (t.to, t.why);
             }
         }
+    }
+
+    fn states(&self) -> Vec<PrefixState> {
+        self.states.iter().map(|(_, s, _)| s.clone()).collect()
     }
 }
 
@@ -105,83 +165,64 @@ async fn service_down_up_and_drain() {
         },
     ];
     let sched = Scheduler::new(checks, policies(anycast, unicast), Instant::now()).unwrap();
-    assert!(
-        sched
-            .prefix_states()
-            .iter()
-            .all(|(_, s, _)| *s == PrefixState::Down)
-    );
-    let (ev_tx, mut ev) = mpsc::channel(1024);
-    let (cmd_tx, cmd_rx) = mpsc::channel(8);
+    let (reports_tx, reports) = mpsc::channel(1024);
+    let (_cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let shutdown = CancellationToken::new();
-    let (status_tx, status) = watch::channel(HealthStatus::default());
-    let task = tokio::spawn(sched.run(ev_tx, status_tx, cmd_rx, shutdown.clone()));
+    let mut site = Site::new(reports, policies(anycast, unicast));
+    assert!(site.states().iter().all(|s| *s == PrefixState::Down));
+    let task = tokio::spawn(sched.run(reports_tx, cmd_rx, shutdown.clone()));
 
     // Both come up once their checks passed rise times (in either order).
     let mut up = std::collections::BTreeSet::new();
     while up.len() < 2 {
-        let ev = tokio::time::timeout(Duration::from_secs(15), ev.recv())
-            .await
-            .expect("both prefixes up within 15 s")
-            .unwrap();
-        if let HealthEvent::Prefix(t) = ev {
-            assert_eq!(t.to, PrefixState::Up, "{t:?}");
-            up.insert(t.prefix);
-        }
+        let t = site.next().await;
+        assert_eq!(t.to, PrefixState::Up, "{t:?}");
+        up.insert(t.prefix);
     }
     // Stop the service: anycast withdrawn, unicast degraded.
     drop(listener);
-    let (_, why) = wait_prefix(&mut ev, anycast, |s| *s == PrefixState::Down).await;
+    let (_, why) = site.wait_prefix(anycast, |s| *s == PrefixState::Down).await;
     assert!(
         why.contains("service web down") && why.contains("refused"),
         "{why}"
     );
-    let (s, _) = wait_prefix(&mut ev, unicast, |s| matches!(s, PrefixState::Degraded(_))).await;
-    assert_eq!(s.announcement().unwrap().prepend, 2);
-    // The watch shows the failing check with its latest result.
-    let st = status.borrow().clone();
-    let web = st.checks.iter().find(|c| c.name == "web/tcp").unwrap();
+    // The report that carried it shows the failing check with its latest result.
+    let web = site.checks.iter().find(|c| c.name == "web/tcp").unwrap();
     assert_eq!(web.health, tern_health::Health::Down);
     assert!(!web.last_result.as_ref().unwrap().ok, "{web:?}");
     assert!(
-        st.checks
+        site.checks
             .iter()
             .any(|c| c.name == "ctl/exec" && c.health == tern_health::Health::Up)
     );
+    let (s, _) = site
+        .wait_prefix(unicast, |s| matches!(s, PrefixState::Degraded(_)))
+        .await;
+    assert_eq!(s.announcement().unwrap().prepend, 2);
 
     // Restart it on the same port: back up after rise and the hold-down.
     let listener = TcpListener::bind(addr).await.unwrap();
-    let (_, why) = wait_prefix(&mut ev, anycast, |s| *s == PrefixState::Up).await;
+    let (_, why) = site.wait_prefix(anycast, |s| *s == PrefixState::Up).await;
     assert!(why.contains("all services up"), "{why}");
-    wait_prefix(&mut ev, unicast, |s| *s == PrefixState::Up).await;
+    site.wait_prefix(unicast, |s| *s == PrefixState::Up).await;
 
     // Drain everything, then undrain.
-    cmd_tx
-        .send(HealthCommand::Drain {
-            prefix: None,
-            drained: true,
-        })
-        .await
-        .unwrap();
-    let (_, why) = wait_prefix(&mut ev, anycast, |s| *s == PrefixState::Drained(None)).await;
+    site.drain(None, true);
+    let (_, why) = site
+        .wait_prefix(anycast, |s| *s == PrefixState::Drained(None))
+        .await;
     assert!(why.contains("operator"), "{why}");
-    cmd_tx
-        .send(HealthCommand::Drain {
-            prefix: Some(anycast),
-            drained: false,
-        })
-        .await
-        .unwrap();
-    wait_prefix(&mut ev, anycast, |s| *s == PrefixState::Up).await;
+    site.drain(Some(&anycast), false);
+    site.wait_prefix(anycast, |s| *s == PrefixState::Up).await;
 
     shutdown.cancel();
-    let sched = tokio::time::timeout(Duration::from_secs(5), task)
+    tokio::time::timeout(Duration::from_secs(5), task)
         .await
         .expect("health loop stops on shutdown")
         .unwrap();
-    let states = sched.prefix_states();
-    assert_eq!(states[0].1, PrefixState::Up);
-    assert_eq!(states[1].1, PrefixState::Drained(None));
+    let states = site.states();
+    assert_eq!(states[0], PrefixState::Up);
+    assert_eq!(states[1], PrefixState::Drained(None));
     drop(listener);
 }
 
@@ -235,34 +276,19 @@ async fn reload_is_a_diff() {
     };
     let checks = vec![exec("web/exec", "web"), exec("ctl/exec", "ctl")];
     let sched = Scheduler::new(checks.clone(), policies(anycast, unicast), Instant::now()).unwrap();
-    let (ev_tx, mut ev) = mpsc::channel(1024);
-    let (cmd_tx, cmd_rx) = mpsc::channel(8);
+    let (reports_tx, reports) = mpsc::channel(1024);
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let shutdown = CancellationToken::new();
-    let (status_tx, status) = watch::channel(HealthStatus::default());
-    let task = tokio::spawn(sched.run(ev_tx, status_tx, cmd_rx, shutdown.clone()));
+    let mut site = Site::new(reports, policies(anycast, unicast));
+    let task = tokio::spawn(sched.run(reports_tx, cmd_rx, shutdown.clone()));
     let mut up = std::collections::BTreeSet::new();
     while up.len() < 2 {
-        if let HealthEvent::Prefix(t) = tokio::time::timeout(Duration::from_secs(15), ev.recv())
-            .await
-            .expect("both prefixes up within 15 s")
-            .unwrap()
-        {
-            up.insert(t.prefix);
-        }
+        up.insert(site.next().await.prefix);
     }
 
-    // An invalid configuration is refused whole.
-    let (reply, outcome) = oneshot::channel();
-    cmd_tx
-        .send(HealthCommand::Reload {
-            checks: vec![],
-            prefixes: policies(anycast, unicast),
-            reply,
-        })
-        .await
-        .unwrap();
+    // An invalid configuration is refused whole (the announcer validates before it sends).
     assert_eq!(
-        outcome.await.unwrap().unwrap_err().len(),
+        validate(&[], &policies(anycast, unicast)).len(),
         3,
         "web twice, ctl once"
     );
@@ -282,42 +308,33 @@ async fn reload_is_a_diff() {
         }],
         on_drain: OnDown::Withdraw,
     });
-    let (reply, outcome) = oneshot::channel();
+    assert!(validate(&slower, &pols).is_empty());
+    let transitions_before: Vec<u64> = site.checks.iter().map(|c| c.transitions).collect();
+    site.states.reconfigure(pols.clone(), Instant::now());
+    site.take();
     cmd_tx
         .send(HealthCommand::Reload {
             checks: slower,
             prefixes: pols,
-            reply,
         })
-        .await
         .unwrap();
-    outcome.await.unwrap().unwrap();
-    let (s, why) = wait_prefix(&mut ev, extra, |_| true).await;
+    let (s, why) = site.wait_prefix(extra, |_| true).await;
     assert_eq!(s, PrefixState::Up, "{why}");
     // Let a few more checks run, then make sure nothing else moved.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let st = status.borrow().clone();
-    assert_eq!(st.prefixes.len(), 3);
+    shutdown.cancel();
+    let _sched = task.await.unwrap();
+    while let Ok(r) = site.reports.try_recv() {
+        site.apply(r);
+    }
+    assert!(site.seen.is_empty(), "{:?}", site.seen);
+    assert_eq!(site.states().len(), 3);
     assert!(
-        st.checks
+        site.checks
             .iter()
             .all(|c| c.last_result.as_ref().is_some_and(|r| r.ok))
     );
-    shutdown.cancel();
-    let sched = task.await.unwrap();
-    while let Ok(e) = ev.try_recv() {
-        assert!(
-            !matches!(
-                e,
-                HealthEvent::Prefix(_) | HealthEvent::CheckTransition { .. }
-            ),
-            "{e:?}"
-        );
-    }
-    assert!(
-        sched
-            .prefix_states()
-            .iter()
-            .all(|(_, s, _)| *s == PrefixState::Up)
-    );
+    let transitions_after: Vec<u64> = site.checks.iter().map(|c| c.transitions).collect();
+    assert_eq!(transitions_before, transitions_after, "no check moved");
+    assert!(site.states().iter().all(|s| *s == PrefixState::Up));
 }

@@ -5,8 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tern_dns::{Message, Name, rcode};
+use tern_edge::serve::DnsLimits;
+use tern_edge::serve::dns::{serve_tcp, serve_udp};
 use tern_edge::whoami::SiteIdentity;
-use tern_edge::whoami::dns::{self, serve_tcp, serve_udp};
+use tern_edge::whoami::dns::{self, Whoami};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::task::JoinHandle;
@@ -30,7 +32,7 @@ async fn start(site: &str) -> Server {
 }
 
 async fn start_on(site: &str, bind: &str) -> Server {
-    let identity = Arc::new(SiteIdentity::new(site.parse().unwrap()));
+    let identity = Arc::new(Whoami(Arc::new(SiteIdentity::new(site.parse().unwrap()))));
     for _ in 0..20 {
         let udp = UdpSocket::bind(bind)
             .await
@@ -41,8 +43,18 @@ async fn start_on(site: &str, bind: &str) -> Server {
         };
         let shutdown = CancellationToken::new();
         let tasks = vec![
-            tokio::spawn(serve_udp(udp, identity.clone(), shutdown.clone())),
-            tokio::spawn(serve_tcp(tcp, identity.clone(), shutdown.clone())),
+            tokio::spawn(serve_udp(
+                udp,
+                identity.clone(),
+                DnsLimits::default(),
+                shutdown.clone(),
+            )),
+            tokio::spawn(serve_tcp(
+                tcp,
+                identity.clone(),
+                DnsLimits::default(),
+                shutdown.clone(),
+            )),
         ];
         return Server {
             addr,

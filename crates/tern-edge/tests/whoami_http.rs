@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use tern_edge::serve::http::{Request, Response, Router, serve};
 use tern_edge::whoami::SiteIdentity;
-use tern_edge::whoami::http::{Request, Response, Router, serve};
 use tern_edge::whoami::trace::{TRACE_PATH, Trace};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

@@ -17,6 +17,8 @@
 //! RFCs referred to: 2439 (BGP route flap damping), 7196 (making damping usable),
 //! 1035 (DNS query types and rcodes used by DNS checks).
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod machine;
 pub mod prefix;
 pub mod spec;

@@ -55,28 +55,11 @@ impl CheckSpec {
     /// Every problem with this spec, not just the first (STYLE habit 7). Empty means usable.
     pub fn validate(&self) -> Vec<CheckSpecError> {
         let mut errors = Vec::new();
-        if self.interval.is_zero() {
-            errors.push(CheckSpecError::ZeroInterval);
-        }
-        if self.timeout.is_zero() {
-            errors.push(CheckSpecError::ZeroTimeout);
-        }
-        if self.timeout > self.interval {
-            errors.push(CheckSpecError::TimeoutAboveInterval {
-                timeout: self.timeout,
-                interval: self.interval,
-            });
-        }
+        errors.extend(timing_errors(self.interval, self.timeout, &self.damping));
         for (field, value) in [("rise", self.rise), ("fall", self.fall)] {
             if value == 0 || value > MAX_RISE_FALL {
                 errors.push(CheckSpecError::Threshold { field, value });
             }
-        }
-        if self.damping.max_hold_down < self.damping.hold_down {
-            errors.push(CheckSpecError::HoldDownOrder {
-                hold_down: self.damping.hold_down,
-                max_hold_down: self.damping.max_hold_down,
-            });
         }
         match &self.kind {
             CheckKind::Http {
@@ -265,6 +248,33 @@ pub const DEFAULT_MAX_HOLD_DOWN: Duration = Duration::from_secs(600);
 /// Default time a check must stay Up before its flap count resets: one RFC 2439 §4.2 penalty
 /// half-life (15 min), so our memory of flaps is about as long as an upstream's.
 pub const DEFAULT_RESET_AFTER: Duration = Duration::from_secs(15 * 60);
+
+/// The timing rule of a check, the one both `tern check` (tern-model's validation) and `tern
+/// run` ([`CheckSpec::validate`]) apply: interval and timeout above zero, the timeout not above
+/// the interval (runs would overlap), the hold-down ceiling not below its start.
+pub fn timing_errors(
+    interval: Duration,
+    timeout: Duration,
+    damping: &Damping,
+) -> Vec<CheckSpecError> {
+    let mut errors = Vec::new();
+    if interval.is_zero() {
+        errors.push(CheckSpecError::ZeroInterval);
+    }
+    if timeout.is_zero() {
+        errors.push(CheckSpecError::ZeroTimeout);
+    }
+    if timeout > interval {
+        errors.push(CheckSpecError::TimeoutAboveInterval { timeout, interval });
+    }
+    if damping.max_hold_down < damping.hold_down {
+        errors.push(CheckSpecError::HoldDownOrder {
+            hold_down: damping.hold_down,
+            max_hold_down: damping.max_hold_down,
+        });
+    }
+    errors
+}
 
 /// Flap damping parameters (algorithm in [`crate::machine`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

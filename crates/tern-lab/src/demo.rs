@@ -26,9 +26,6 @@ pub const NETWORK: &str = include_str!("../../../examples/lab/tern.toml");
 pub const NETWORK_TE: &str = include_str!("../../../examples/lab/tern-prepend.toml");
 /// How often the failover watchers query.
 pub const WATCH_EVERY: Duration = Duration::from_millis(10);
-/// The damping hold-down after a site's first flap: tern-health's default (`hold_down`,
-/// doubling per flap to 600 s), counted from the withdrawal; the lab's sites keep it.
-pub const HOLD_DOWN: Duration = Duration::from_secs(10);
 
 /// How to run the demo.
 #[derive(Clone, Debug)]
@@ -251,12 +248,15 @@ fn steps(
     })?;
     drop(w);
     let why = (st.speaker == SpeakerKind::TernRun).then(|| {
-        let left = (HOLD_DOWN.as_secs_f64() - (start - withdrawn)).max(0.0);
+        let hold = siterun::HOLD_DOWN;
+        let left = (hold.as_secs_f64() - (start - withdrawn)).max(0.0);
         format!(
-            "tern run's damping: after a flap the site may announce again only {} s after the \
-             withdrawal (first flap; doubling per flap up to 600 s), {left:.1} s of it were left \
-             at heal, and after {} good checks {} apart",
-            HOLD_DOWN.as_secs(),
+            "tern run's flap damping: after a flap the site may announce again only {} s after \
+             the withdrawal (hold_down = \"{}s\" on its [[service]]; doubling per flap up to \
+             600 s; \"0s\" turns it off), {left:.1} s of it were left at heal, and after {} good \
+             checks {} apart",
+            hold.as_secs(),
+            hold.as_secs(),
             siterun::CHECK_RISE,
             siterun::CHECK_INTERVAL
         )

@@ -449,11 +449,20 @@ pub fn status(st: &LabState) -> Result<Status, LabError> {
         complete: st.complete,
         up_running: st
             .up_pid
-            .filter(|p| !st.complete && *p != std::process::id() && netns::alive(*p)),
+            .filter(|p| !st.complete && *p != std::process::id() && is_lab_up(*p)),
         failed: st.failed.clone(),
         target: st.topology.as_ref().map(|t| t.target),
         nodes,
     })
+}
+
+/// Is `pid` a live `tern lab up` (not a process that reused the pid of a killed one)?
+fn is_lab_up(pid: u32) -> bool {
+    netns::alive(pid)
+        && std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+            let args: Vec<&[u8]> = c.split(|b| *b == 0).collect();
+            args.windows(2).any(|w| w[0] == b"lab" && w[1] == b"up")
+        })
 }
 
 /// Fails a site (see [`SpeakerKind::fail`]) and records it; `false` when it already was

@@ -43,6 +43,9 @@ pub const CHECK_TIMEOUT: &str = "500ms";
 pub const CHECK_RISE: i64 = 2;
 /// Consecutive failures before the site withdraws.
 pub const CHECK_FALL: i64 = 2;
+/// The service's flap-damping hold-down after the first flap (`hold_down`, tern-health's
+/// default, doubling per flap to 600 s), written out so the demo's heal time follows the file.
+pub const HOLD_DOWN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Files of one site's `tern run`.
 #[derive(Clone, Debug)]
@@ -214,6 +217,10 @@ pub fn site_toml(
         svc.insert("name".into(), Value::String(SERVICE_NAME.into()));
         svc.insert("prefixes".into(), Value::Array(gated));
         svc.insert("check".into(), Value::Array(vec![Value::Table(check)]));
+        svc.insert(
+            "hold_down".into(),
+            Value::String(format!("{}s", HOLD_DOWN.as_secs())),
+        );
         doc.insert("service".into(), Value::Array(vec![Value::Table(svc)]));
     }
     let body = toml::to_string(&doc).map_err(|e| bad(site, e))?;

@@ -303,6 +303,8 @@ fn tern_run_site_configs_point_into_the_lab() {
                 assert!(!matches!(planned.role, tern_model::Role::Unicast(_)), "{p}");
             }
             assert_eq!((svc.checks[0].rise, svc.checks[0].fall), (2, 2));
+            // The hold-down the demo explains heal by is the one in the file.
+            assert_eq!(svc.hold_down, Some(tern_lab::siterun::HOLD_DOWN));
         }
     }
 }

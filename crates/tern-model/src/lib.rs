@@ -30,6 +30,7 @@
 
 pub mod defaults;
 pub mod diag;
+pub mod dns;
 pub mod edge;
 pub mod lab;
 pub mod network;

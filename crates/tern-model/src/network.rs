@@ -32,6 +32,8 @@ pub struct Network {
     pub sites: Vec<Site>,
     /// Services and their health checks.
     pub services: Vec<Service>,
+    /// The GeoDNS zone, when `[dns]` is present.
+    pub dns: Option<crate::dns::Dns>,
 }
 
 impl Network {
@@ -232,6 +234,10 @@ pub struct Upstream {
     pub port: u16,
     /// Hold time we propose (`None`: the daemon's default).
     pub hold_time: Option<u16>,
+    /// Time between connection attempts (`None`: the daemon's default, 5 s).
+    pub connect_retry: Option<std::time::Duration>,
+    /// Wait after a session error, first and largest (`None`: the daemon's 5 s to 120 s).
+    pub error_wait: Option<(std::time::Duration, std::time::Duration)>,
     /// Where `[[site.NAME.upstream]]` is written.
     pub location: Location,
 }
@@ -274,6 +280,10 @@ pub struct Service {
     pub checks: Vec<Check>,
     /// What unhealthy means.
     pub on_failure: OnFailure,
+    /// Flap damping hold-down after the first flap (`None`: the default 10 s; zero: off).
+    pub hold_down: Option<std::time::Duration>,
+    /// Ceiling of the doubling hold-down (`None`: the default 600 s).
+    pub hold_down_max: Option<std::time::Duration>,
 }
 
 /// A health-check target.

@@ -34,6 +34,8 @@ pub struct RawFile {
     /// `[lab]`: read by `tern lab` only (see [`crate::lab`]).
     #[serde(default)]
     pub lab: Option<Spanned<crate::lab::RawLab>>,
+    /// `[dns]`: the GeoDNS zone (see [`crate::dns`]).
+    pub dns: Option<Spanned<crate::dns::RawDns>>,
 }
 
 /// `[network]`.
@@ -154,6 +156,12 @@ pub struct RawUpstream {
     pub port: Option<Spanned<u16>>,
     /// Hold time we propose, seconds (default: the daemon's, 30).
     pub hold_time: Option<Spanned<u16>>,
+    /// Time between connection attempts, e.g. `"5s"` (BIRD's `connect retry time`; default:
+    /// the daemon's 5 s).
+    pub connect_retry: Option<Spanned<String>>,
+    /// Wait after a session error before reconnecting, doubling from the first to the second
+    /// value, e.g. `["5s", "120s"]` (BIRD's `error wait time`; default: the daemon's 5 s to 120 s).
+    pub error_wait: Option<Spanned<Vec<String>>>,
 }
 
 /// One intent: `{ action = "no-announce", to = "AS6939" }`.
@@ -249,6 +257,11 @@ pub struct RawService {
     pub checks: Vec<Spanned<RawCheck>>,
     /// What unhealthy means. Default: withdraw.
     pub on_failure: Option<Spanned<RawOnFailure>>,
+    /// Hold-down before a flapping service is announced again, after its first flap
+    /// (default 10 s; `"0s"` turns damping off).
+    pub hold_down: Option<Spanned<String>>,
+    /// Ceiling of the doubling hold-down (default 600 s).
+    pub hold_down_max: Option<Spanned<String>>,
 }
 
 /// `[[service.check]]`.

@@ -41,8 +41,14 @@ enum Command {
     Run(cmd::run::Args),
     /// Control a running site daemon: status, routes, checks, drain, undrain, reload.
     Ctl(cmd::ctl::Args),
+    /// GeoDNS: serve [dns] with each client's best healthy site, build the latency map, explain.
+    Dns(cmd::dns::Args),
     /// The provider community dictionaries: list them, or show one's communities.
     Providers(cmd::providers::Args),
+    /// What route collectors saw of the prefixes (MRT), and whether each intent took effect.
+    Observe(cmd::observe::Args),
+    /// Route objects and ROAs from the model; the diff against today's registries; submit.
+    Publish(cmd::publish::Args),
     /// Print shell completions (bash, zsh, fish) for tern.
     Completions(cmd::completions::Args),
     /// Print the man page tern(1), or write every page with --out DIR.
@@ -78,7 +84,10 @@ fn main() -> std::process::ExitCode {
         Command::Lab(a) => cmd::lab::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Ctl(a) => cmd::ctl::run(a),
+        Command::Dns(a) => cmd::dns::run(a),
         Command::Providers(a) => cmd::providers::run(a),
+        Command::Observe(a) => cmd::observe::run(a),
+        Command::Publish(a) => cmd::publish::run(a),
         Command::Completions(a) => cmd::completions::run(a, Cli::command()),
         Command::Man(a) => cmd::completions::man(a, Cli::command()),
     };

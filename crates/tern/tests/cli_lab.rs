@@ -559,7 +559,8 @@ fn minimal_example_ipv6_only_up_measure_fail_heal() {
     need_root!();
     let lab = Lab::new("mi");
     let cfg = example("minimal/tern.toml");
-    lab.ok(&["lab", "up", cfg.to_str().unwrap(), "--timeout", "30"]);
+    let up = lab.ok(&["lab", "up", cfg.to_str().unwrap(), "--timeout", "30"]);
+    assert!(up.contains("IPv6 only"), "{up}");
     let c = lab.catchment();
     assert_eq!(c.len(), 2, "{c:?}");
     assert!(
@@ -790,6 +791,9 @@ fn killed_up_is_incomplete_and_down_is_idempotent() {
     wait_state(&lab, &mut up, "BIRDs", &|s| {
         count(s, "processes", Some("bird")) >= 3
     });
+    // While up runs, status says it is being built.
+    let status = lab.ok(&["lab", "status"]);
+    assert!(status.contains("still building"), "{status}");
     send(up.child().id(), "KILL", false);
     let _ = up.child().wait();
     // What kill -9 left is a lab that status names incomplete, in text.

@@ -54,6 +54,8 @@ pub struct Session {
     idle_until: Option<Instant>,
     connect_retry_at: Option<Instant>,
     backoff: Backoff,
+    /// Idle wait after an error (`error_wait`).
+    error_backoff: Backoff,
     conns: Vec<Conn>,
     next_id: u64,
     out: VecDeque<Output>,
@@ -72,6 +74,10 @@ impl Session {
     pub fn new(cfg: SessionConfig) -> Self {
         let open = local_open(&cfg);
         let backoff = Backoff::new(cfg.connect_retry, cfg.connect_retry_max, cfg.jitter_seed);
+        let (wait, wait_max) = cfg
+            .error_wait
+            .unwrap_or((cfg.connect_retry, cfg.connect_retry_max));
+        let error_backoff = Backoff::new(wait, wait_max, cfg.jitter_seed.wrapping_add(1));
         let rib_in = cfg.adj_rib_in.then(|| AdjRibIn::new(cfg.max_prefixes));
         Session {
             cfg,
@@ -80,6 +86,7 @@ impl Session {
             idle_until: None,
             connect_retry_at: None,
             backoff,
+            error_backoff,
             conns: Vec::new(),
             next_id: 0,
             out: VecDeque::new(),
@@ -230,6 +237,7 @@ impl Session {
                 self.started = true;
                 self.idle_until = None;
                 self.backoff.reset();
+                self.error_backoff.reset();
                 self.begin(now);
                 self.note(if self.cfg.passive {
                     Event::ManualStartWithPassiveTcpEstablishment
@@ -402,7 +410,7 @@ impl Session {
         }
         if self.conns.is_empty() && self.started {
             self.connect_retry_at = None;
-            self.idle_until = Some(now + self.backoff.next_delay());
+            self.idle_until = Some(now + self.error_backoff.next_delay());
         }
     }
 
@@ -538,6 +546,7 @@ impl Session {
                 self.restart_hold(i, now);
                 self.conns[i].phase = Phase::Established;
                 self.backoff.reset();
+                self.error_backoff.reset();
                 self.stats.established_count += 1;
                 let neg = self.conns[i].negotiated.clone();
                 if let Some(neg) = neg {

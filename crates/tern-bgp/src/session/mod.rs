@@ -63,6 +63,10 @@ pub struct SessionConfig {
     pub connect_retry: Duration,
     /// Longest ConnectRetry interval.
     pub connect_retry_max: Duration,
+    /// Wait in Idle after a session error before starting again, first and longest (BIRD's
+    /// `error wait time`); doubles per error until Established. `None`: `connect_retry` to
+    /// `connect_retry_max`, as the connection attempts.
+    pub error_wait: Option<(Duration, Duration)>,
     /// Only wait for the peer to connect (RFC 4271 §8.1.1 PassiveTcpEstablishment). When false
     /// we connect out and also accept the peer's connection (collisions are resolved by §6.8).
     pub passive: bool,
@@ -98,6 +102,7 @@ impl SessionConfig {
             open_hold_time: DEFAULT_OPEN_HOLD_TIME,
             connect_retry: DEFAULT_CONNECT_RETRY,
             connect_retry_max: DEFAULT_CONNECT_RETRY_MAX,
+            error_wait: None,
             passive: false,
             families: vec![Afi::Ipv4, Afi::Ipv6],
             role: None,

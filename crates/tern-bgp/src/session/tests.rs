@@ -569,6 +569,23 @@ fn tcp_loss_in_established_goes_idle_then_reconnects() {
     assert!(matches!(b.advance(t - b.now)[..], [Did::Connect(_)]));
 }
 
+/// `error_wait` (BIRD's `error wait time`): the Idle wait after an error starts at its first
+/// value (with RFC 4271 §10 jitter, 0.75..1) and is its own back-off, not the connect retry's.
+#[test]
+fn error_wait_bounds_the_idle_after_an_error() {
+    let mut c = cfg();
+    c.error_wait = Some((Duration::from_secs(40), Duration::from_secs(80)));
+    let mut b = Bench::new(c);
+    let conn = b.establish(30);
+    b.input(Input::Closed(conn));
+    assert_eq!(b.s.state(), State::Idle);
+    let wait = b.s.poll_timeout().unwrap() - b.now;
+    assert!(
+        wait >= Duration::from_secs(30) && wait <= Duration::from_secs(40),
+        "{wait:?}"
+    );
+}
+
 /// §6.8: the connection initiated by the side with the lower BGP identifier is closed.
 #[test]
 fn collision_keeps_the_connection_of_the_higher_identifier() {

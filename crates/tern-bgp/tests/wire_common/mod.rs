@@ -2,8 +2,6 @@
 //! deterministic random generator and an MRT reader; test data is tern-testkit's.
 #![allow(dead_code, unused_imports, clippy::unwrap_used)]
 
-use std::io::Read;
-
 use tern_bgp::wire::{Codec, Message, decode, encode};
 use tern_types::Prefix;
 
@@ -83,54 +81,26 @@ pub struct MrtBgp {
     pub peer_as: u32,
 }
 
-/// Every BGP4MP / BGP4MP_ET message record of a gzipped MRT file. Other records (state changes,
-/// TABLE_DUMP) are skipped; the count of skipped records is returned too.
+/// Every BGP4MP / BGP4MP_ET message record of an MRT file (plain, .gz, .bz2), read with
+/// tern-observe's MRT reader. Other records (state changes, TABLE_DUMP) are skipped; the count
+/// of skipped records is returned too. A malformed file fails the test with the reader's error
+/// (byte offset and what was read).
 pub fn read_mrt_messages(path: &std::path::Path) -> (Vec<MrtBgp>, usize) {
-    let file = std::fs::File::open(path).unwrap();
-    let mut data = Vec::new();
-    flate2::read::MultiGzDecoder::new(file)
-        .read_to_end(&mut data)
-        .unwrap();
+    let mut reader = tern_observe::mrt::open(path).unwrap();
     let mut out = Vec::new();
     let mut skipped = 0;
-    let mut at = 0;
-    while at + 12 <= data.len() {
-        let be16 = |i: usize| u16::from_be_bytes([data[i], data[i + 1]]);
-        let be32 = |i: usize| u32::from_be_bytes(data[i..i + 4].try_into().unwrap());
-        let ty = be16(at + 4);
-        let subtype = be16(at + 6);
-        let len = be32(at + 8) as usize;
-        let mut body = at + 12;
-        let end = body + len;
-        assert!(end <= data.len(), "truncated MRT record at {at}");
-        at = end;
-        // 16 = BGP4MP, 17 = BGP4MP_ET (4 extra octets of microseconds).
-        if ty == 17 {
-            body += 4;
+    while let Some(raw) = reader
+        .next_raw()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    {
+        match tern_observe::mrt::bgp4mp_message(&raw).unwrap() {
+            Some(m) if !m.add_path => out.push(MrtBgp {
+                message: m.message.to_vec(),
+                as4: m.as4,
+                peer_as: m.peer.asn.0,
+            }),
+            _ => skipped += 1,
         }
-        // Subtypes: 1 MESSAGE, 4 MESSAGE_AS4, 6 MESSAGE_LOCAL, 7 MESSAGE_AS4_LOCAL.
-        let as4 = match (ty, subtype) {
-            (16 | 17, 1 | 6) => false,
-            (16 | 17, 4 | 7) => true,
-            _ => {
-                skipped += 1;
-                continue;
-            }
-        };
-        let asz = if as4 { 4 } else { 2 };
-        let peer_as = if as4 {
-            be32(body)
-        } else {
-            u32::from(be16(body))
-        };
-        let afi = be16(body + 2 * asz + 2);
-        let ip = if afi == 1 { 4 } else { 16 };
-        let msg_at = body + 2 * asz + 4 + 2 * ip;
-        out.push(MrtBgp {
-            message: data[msg_at..end].to_vec(),
-            as4,
-            peer_as,
-        });
     }
     (out, skipped)
 }

@@ -1,156 +1,133 @@
 //! The announcer: the one writer of what the site announces (STYLE habit 2).
 //!
 //! ```text
-//!  health loop ──HealthEvent──▶┐  (transitions; results and counters on watch<HealthStatus>)
-//!  tern ctl ─────Control──────▶│ announcer ──Command::ReplaceAll──▶ one peer task per upstream
-//!  signals, drain file ─Control┘     │
+//!  health loop ──HealthReport──▶┐  (check states and results, changed services: one way)
+//!  tern ctl ─────Control───────▶│ announcer ──Command::ReplaceAll──▶ one peer task per upstream
+//!  signals, drain file ─Control─┘  (core: sans-IO)
+//!                                    ├──HealthCommand::Reload (validated)──▶ health loop
 //!                                    └──watch<View>──▶ tern ctl, /metrics
 //! ```
 //!
-//! It keeps each prefix's state (from the health loop's [`PrefixTransition`]s), the operator's
-//! drains (control socket and drain file; passed on to the health loop, which owns the
-//! [`tern_health::PrefixStates`]), and for every upstream the routes it wants announced: the
-//! prefixes of the session's family that are Up, Degraded or drained-with-prepend, each with the
-//! upstream's intent communities plus the degrade extras. After every batch of inputs it hands
-//! each peer whose wanted set changed one [`Command::ReplaceAll`]; the peer's Adj-RIB-Out turns
-//! the difference into as few UPDATEs as fit, sent at once (no MRAI on our side).
+//! What to announce is decided by [`core::Core`], a sans-IO state machine (`handle_*` inputs
+//! with a `now`, [`core::Output`]s out): it owns the prefix machine, the drains (control socket
+//! and drain file) and, per upstream, the routes it wants announced — the prefixes of the
+//! session's family that are Up, Degraded or drained-with-prepend, each with the upstream's
+//! intent communities plus the degrade extras. This module is its tokio shell: it feeds the
+//! core from the channels and carries out its outputs. Each peer whose wanted set changed gets
+//! one [`Command::ReplaceAll`]; the peer's Adj-RIB-Out turns the difference into as few UPDATEs
+//! as fit, sent at once (no MRAI on our side).
 //!
-//! Start: every prefix is withdrawn until its checks pass `rise` times. Reload: see
-//! [`crate::config::diff`]. Shutdown: every peer withdraws and sends a Cease with the RFC 8203
-//! message [`SHUTDOWN_MESSAGE`], bounded by [`crate::peer::SHUTDOWN_FLUSH`].
+//! Start: every prefix is withdrawn until its checks pass `rise` times. Reload: the file is read
+//! on a blocking task while the loop goes on; the core validates it before anything changes
+//! (see [`crate::config::diff`]); a reset session is stopped by its own tracked task, so other
+//! sessions' UPDATEs (a withdrawal) never wait for it. Shutdown: every peer withdraws and sends
+//! a Cease with the RFC 8203 message [`SHUTDOWN_MESSAGE`], bounded by
+//! [`crate::peer::SHUTDOWN_FLUSH`].
 
+pub mod core;
 pub mod view;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use tern_bgp::rib::RouteAttrs;
-use tern_health::{Health, PrefixState, PrefixTransition};
 use tern_types::Prefix;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
-use crate::config::diff::{UpstreamChange, diff};
-use crate::config::{SiteConfig, UpstreamConfig};
+use crate::config::SiteConfig;
 use crate::peer::{Command, PeerHandle, SHUTDOWN_FLUSH, spawn_peer};
-use crate::probe::scheduler::{HealthCommand, HealthEvent, HealthStatus};
+use crate::probe::scheduler::{HealthCommand, HealthReport};
+pub use core::{
+    Core, DrainError, DrainScope, DrainSource, Output, RESET_MESSAGE, ReloadError, STOP_DEADLINE,
+};
 pub use view::{CheckView, PrefixView, Reaction, UpstreamView, View};
 
 /// RFC 8203 shutdown communication sent on SIGTERM.
 pub const SHUTDOWN_MESSAGE: &str = "tern shutting down";
-/// RFC 8203 shutdown communication of a session reset by a reload.
-pub const RESET_MESSAGE: &str = "tern: configuration changed";
-
-/// Who drains.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DrainSource {
-    /// `tern ctl drain` / `undrain`.
-    Ctl,
-    /// The drain file.
-    File,
-}
 
 /// Messages to the announcer from the control API, the signal handler and the drain file.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Control {
-    /// Drain (or undrain) one prefix or all (`None`). Replies with the prefixes affected.
+    /// Drain (or undrain) `scope`. Replies with the prefixes matched.
     Drain {
-        /// `None`: every prefix.
-        prefix: Option<Prefix>,
+        /// Which prefixes.
+        scope: DrainScope,
         /// Drain or undrain.
         drained: bool,
-        /// Replies with the number of prefixes matched, or why not.
-        reply: Option<oneshot::Sender<Result<usize, String>>>,
+        /// Replies with the prefixes matched, or why not.
+        reply: Option<oneshot::Sender<Result<Vec<Prefix>, DrainError>>>,
     },
     /// The drain file now asks for this (`None` entries: all; empty: nothing).
     DrainFile(Vec<Option<Prefix>>),
     /// Reload the configuration file. Replies with the applied changes, or why it was refused.
     Reload {
         /// Where to send the outcome.
-        reply: Option<oneshot::Sender<Result<Vec<String>, String>>>,
+        reply: Option<oneshot::Sender<Result<Vec<String>, ReloadError>>>,
     },
     /// Withdraw everything, Cease, end.
     Shutdown,
 }
 
-struct Peer {
-    cfg: UpstreamConfig,
+type ReloadReply = Option<oneshot::Sender<Result<Vec<String>, ReloadError>>>;
+/// A configuration loaded for a reload, and where its outcome goes.
+type Loaded = (Result<SiteConfig, ReloadError>, ReloadReply);
+/// A peer task that ended: upstream name, times it reached Established.
+type Stopped = (String, u64);
+
+struct PeerTask {
     handle: PeerHandle,
     cancel: CancellationToken,
-    wanted: Vec<(Prefix, RouteAttrs)>,
-    resets: u64,
-    established_before: u64,
 }
 
-/// The announcer task's state. Build with [`Announcer::new`], run with [`Announcer::run`].
+/// The announcer task: the core and the peer tasks. Build with [`Announcer::new`], run with
+/// [`Announcer::run`].
 pub struct Announcer {
     path: PathBuf,
-    cfg: SiteConfig,
-    peers: Vec<Peer>,
-    prefixes: BTreeMap<Prefix, PrefixView>,
-    checks: BTreeMap<String, CheckView>,
-    ctl_drained: BTreeSet<Option<Prefix>>,
-    file_drained: BTreeSet<Option<Prefix>>,
-    /// What the health loop was last told is drained.
-    drained_sent: BTreeSet<Prefix>,
-    health: mpsc::Sender<HealthCommand>,
+    core: Core,
+    peers: BTreeMap<String, PeerTask>,
+    health: mpsc::UnboundedSender<HealthCommand>,
     view: watch::Sender<View>,
     tracker: TaskTracker,
     cancel: CancellationToken,
     started: Instant,
-    reloads: (u64, u64, Option<String>),
-    reaction: Reaction,
-    /// Oldest state change not yet handed to the peers.
-    pending_since: Option<Instant>,
+    stopped: (
+        mpsc::UnboundedSender<Stopped>,
+        mpsc::UnboundedReceiver<Stopped>,
+    ),
+    loaded: (
+        mpsc::UnboundedSender<Loaded>,
+        mpsc::UnboundedReceiver<Loaded>,
+    ),
 }
 
 impl std::fmt::Debug for Announcer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Announcer")
-            .field("site", &self.cfg.site)
+            .field("site", &self.core.config().site)
             .field("peers", &self.peers.len())
             .finish()
     }
 }
 
 impl Announcer {
-    /// Start one peer per upstream of `cfg` (on `tracker`, stopped by `cancel`) with nothing
-    /// announced, and set up the state. `health` reaches the health loop.
+    /// Set up the core for `cfg`; [`Announcer::run`] starts one peer per upstream (on
+    /// `tracker`, stopped by `cancel`). `health` reaches the health loop (reloads only).
     pub fn new(
         path: PathBuf,
         cfg: SiteConfig,
-        health: mpsc::Sender<HealthCommand>,
+        health: mpsc::UnboundedSender<HealthCommand>,
         tracker: TaskTracker,
         cancel: CancellationToken,
     ) -> (Self, watch::Receiver<View>) {
-        let now = SystemTime::now();
-        let prefixes = cfg
-            .prefixes
-            .iter()
-            .map(|p| {
-                (
-                    p.prefix,
-                    initial_prefix(
-                        p.prefix,
-                        now,
-                        "starting: withdrawn until its services are up",
-                    ),
-                )
-            })
-            .collect();
-        let checks = cfg
-            .checks
-            .iter()
-            .map(|c| (c.name.clone(), initial_check(c)))
-            .collect();
+        let started = Instant::now();
         let placeholder = View {
             site: cfg.site.clone(),
             config: path.clone(),
-            started: Instant::now(),
+            started,
             upstreams: Vec::new(),
             prefixes: Vec::new(),
             checks: Vec::new(),
@@ -161,383 +138,207 @@ impl Announcer {
             reaction: Reaction::default(),
         };
         let (view, rx) = watch::channel(placeholder);
-        let mut a = Announcer {
+        let a = Announcer {
             path,
-            peers: Vec::new(),
-            prefixes,
-            checks,
-            ctl_drained: BTreeSet::new(),
-            file_drained: BTreeSet::new(),
-            drained_sent: BTreeSet::new(),
+            core: Core::new(cfg, started),
+            peers: BTreeMap::new(),
             health,
             view,
             tracker,
             cancel,
-            started: Instant::now(),
-            reloads: (0, 0, None),
-            reaction: Reaction::default(),
-            pending_since: None,
-            cfg,
+            started,
+            stopped: mpsc::unbounded_channel(),
+            loaded: mpsc::unbounded_channel(),
         };
-        for u in a.cfg.upstreams.clone() {
-            let p = a.start_peer(u);
-            a.peers.push(p);
-        }
+        // The core's first outputs (start every peer, static routes) are carried out by `run`.
         a.publish();
         (a, rx)
     }
 
-    fn start_peer(&self, cfg: UpstreamConfig) -> Peer {
+    fn start(&mut self, cfg: crate::config::UpstreamConfig) {
         let cancel = self.cancel.child_token();
         let handle = spawn_peer(cfg.peer.clone(), &self.tracker, cancel.clone());
-        Peer {
-            cfg,
-            handle,
-            cancel,
-            wanted: Vec::new(),
-            resets: 0,
-            established_before: 0,
-        }
+        self.peers.insert(cfg.name, PeerTask { handle, cancel });
     }
 
-    /// Run until [`Control::Shutdown`] (or both input channels close): then every peer
+    /// Run until [`Control::Shutdown`] (or the control channel closes): then every peer
     /// withdraws, sends Cease and ends, within a bound.
     pub async fn run(
         mut self,
         mut control: mpsc::Receiver<Control>,
-        mut events: mpsc::Receiver<HealthEvent>,
-        mut health: watch::Receiver<HealthStatus>,
+        mut health: mpsc::Receiver<HealthReport>,
     ) {
-        let mut events_open = true;
         let mut health_open = true;
         loop {
+            self.drive().await;
+            self.publish();
+            let timeout = self.core.poll_timeout();
             tokio::select! {
                 biased;
-                changed = health.changed(), if health_open => match changed {
-                    Ok(()) => {
-                        let status = health.borrow_and_update().clone();
-                        self.on_health_status(&status);
-                    }
-                    Err(_) => health_open = false,
-                },
-                ev = events.recv(), if events_open => match ev {
-                    Some(ev) => {
-                        self.on_health(ev);
+                report = health.recv(), if health_open => match report {
+                    Some(r) => {
+                        self.core.handle_health(r, Instant::now());
                         // Take everything already queued: one batch, one UPDATE per peer.
-                        while let Ok(ev) = events.try_recv() {
-                            self.on_health(ev);
+                        while let Ok(r) = health.try_recv() {
+                            self.core.handle_health(r, Instant::now());
                         }
                     }
-                    None => events_open = false,
+                    None => health_open = false,
                 },
                 msg = control.recv() => match msg {
                     Some(Control::Shutdown) | None => break,
-                    Some(msg) => self.on_control(msg).await,
+                    Some(msg) => self.on_control(msg),
                 },
+                Some((name, established)) = self.stopped.1.recv() => {
+                    self.peers.remove(&name);
+                    self.core.handle_peer_stopped(&name, established, Instant::now());
+                }
+                Some((loaded, reply)) = self.loaded.1.recv() => {
+                    let outcome = self.core.handle_reload(loaded, Instant::now());
+                    match &outcome {
+                        Ok(lines) => info!(changes = %lines.join("; "), "reload applied"),
+                        Err(why) => warn!(%why, "reload refused, the running configuration stays"),
+                    }
+                    if let Some(r) = reply {
+                        let _ = r.send(outcome);
+                    }
+                }
+                () = sleep_until(timeout), if timeout.is_some() => {
+                    self.core.handle_timeout(Instant::now());
+                }
             }
-            self.announce().await;
-            self.publish();
         }
         self.shutdown().await;
     }
 
-    fn on_health(&mut self, ev: HealthEvent) {
-        match ev {
-            HealthEvent::Prefix(t) => self.on_prefix(t),
-            HealthEvent::CheckTransition { check, transition } => {
-                if let Some(c) = self.checks.get_mut(&check) {
-                    c.health = transition.health;
-                    c.reason = transition.reason;
-                    c.transitions += 1;
-                }
-                info!(check = %check, health = %transition_health(&self.checks, &check), "check");
-            }
-        }
-    }
-
-    /// Latest results and counters of every check, from the health loop's `watch` (the
-    /// health loop owns them; we only mirror them for `tern ctl checks` and metrics).
-    fn on_health_status(&mut self, status: &HealthStatus) {
-        for s in &status.checks {
-            if let Some(c) = self.checks.get_mut(&s.name) {
-                c.ok_total = s.ok_total;
-                c.failed_total = s.failed_total;
-                if let (Some(r), Some(at)) = (&s.last_result, s.last_at) {
-                    c.last = Some((r.clone(), at));
-                }
-            }
-        }
-    }
-
-    fn on_prefix(&mut self, t: PrefixTransition) {
-        info!(prefix = %t.prefix, from = %t.from, to = %t.to, why = %t.why, "prefix state");
-        if let Some(p) = self.prefixes.get_mut(&t.prefix) {
-            p.state = t.to;
-            p.why = t.why;
-            p.since = SystemTime::now();
-            p.transitions += 1;
-            self.pending_since = Some(self.pending_since.map_or(t.at, |s| s.min(t.at)));
-        }
-    }
-
-    async fn on_control(&mut self, msg: Control) {
+    fn on_control(&mut self, msg: Control) {
         match msg {
             Control::Drain {
-                prefix,
+                scope,
                 drained,
                 reply,
             } => {
-                let outcome = self.ctl_drain(prefix, drained);
-                if outcome.is_ok() {
-                    self.push_drains().await;
-                }
+                let outcome = self.core.handle_drain(scope, drained, Instant::now());
                 if let Some(r) = reply {
                     let _ = r.send(outcome);
                 }
             }
             Control::DrainFile(set) => {
-                let set: BTreeSet<Option<Prefix>> = set.into_iter().collect();
-                if set != self.file_drained {
-                    info!(drain_file = %self.cfg.edge.drain_file.display(), ?set, "drain file changed");
-                    self.file_drained = set;
-                    self.push_drains().await;
+                let path = self.core.config().edge.drain_file.clone();
+                if self.core.handle_drain_file(set.clone(), Instant::now()) {
+                    info!(drain_file = %path.display(), ?set, "drain file changed");
                 }
             }
             Control::Reload { reply } => {
-                let outcome = self.reload().await;
-                match &outcome {
-                    Ok(lines) => {
-                        self.reloads.0 += 1;
-                        self.reloads.2 = Some(format!("applied: {}", lines.join("; ")));
-                        info!(changes = %lines.join("; "), "reload applied");
-                    }
-                    Err(why) => {
-                        self.reloads.1 += 1;
-                        self.reloads.2 = Some(format!("refused: {why}"));
-                        warn!(%why, "reload refused, the running configuration stays");
-                    }
-                }
-                if let Some(r) = reply {
-                    let _ = r.send(outcome);
-                }
+                let (path, site) = (self.path.clone(), self.core.config().site.to_string());
+                let done = self.loaded.0.clone();
+                self.tracker.spawn(async move {
+                    let loaded =
+                        tokio::task::spawn_blocking(move || SiteConfig::load(&path, &site))
+                            .await
+                            .map_err(|e| ReloadError::Task(e.to_string()))
+                            .and_then(|r| r.map_err(ReloadError::from));
+                    let _ = done.send((loaded, reply));
+                });
             }
             Control::Shutdown => {}
         }
     }
 
-    fn ctl_drain(&mut self, prefix: Option<Prefix>, drained: bool) -> Result<usize, String> {
-        let matched = match prefix {
-            None => self.prefixes.len(),
-            Some(p) if self.prefixes.contains_key(&p) => 1,
-            Some(p) => {
-                let known: Vec<String> = self.prefixes.keys().map(|p| p.to_string()).collect();
-                return Err(format!(
-                    "{p} is not announced by site {} (prefixes: {})",
-                    self.cfg.site,
-                    known.join(", ")
-                ));
-            }
-        };
-        if drained {
-            self.ctl_drained.insert(prefix);
-        } else if prefix.is_none() {
-            self.ctl_drained.clear();
-        } else {
-            self.ctl_drained.remove(&prefix);
-        }
-        Ok(matched)
-    }
-
-    /// Tell the health loop about every prefix whose effective drain flag changed.
-    async fn push_drains(&mut self) {
-        let drained_by = |set: &BTreeSet<Option<Prefix>>, p: &Prefix| {
-            set.contains(&None) || set.contains(&Some(*p))
-        };
-        let want: BTreeSet<Prefix> = self
-            .prefixes
-            .keys()
-            .filter(|p| drained_by(&self.ctl_drained, p) || drained_by(&self.file_drained, p))
-            .copied()
-            .collect();
-        let changes: Vec<(Prefix, bool)> = want
-            .difference(&self.drained_sent)
-            .map(|p| (*p, true))
-            .chain(self.drained_sent.difference(&want).map(|p| (*p, false)))
-            .collect();
-        for (prefix, drained) in changes {
-            let cmd = HealthCommand::Drain {
-                prefix: Some(prefix),
-                drained,
-            };
-            if self.health.send(cmd).await.is_err() {
-                warn!("health loop is gone: drain not applied");
-            }
-        }
-        self.drained_sent = want;
-    }
-
-    /// Load, validate and apply the configuration file again, as a diff.
-    async fn reload(&mut self) -> Result<Vec<String>, String> {
-        let path = self.path.clone();
-        let site = self.cfg.site.to_string();
-        let new = tokio::task::spawn_blocking(move || SiteConfig::load(&path, &site))
-            .await
-            .map_err(|e| format!("reload task failed: {e}"))?
-            .map_err(|e| e.to_string())?;
-        let d = diff(&self.cfg, &new);
-        // The health loop validates checks and policies; refused there means refused here.
-        let (tx, rx) = oneshot::channel();
-        let cmd = HealthCommand::Reload {
-            checks: new.checks.clone(),
-            prefixes: new.prefixes.clone(),
-            reply: tx,
-        };
-        self.health
-            .send(cmd)
-            .await
-            .map_err(|_| "the health loop is not running".to_owned())?;
-        rx.await
-            .map_err(|_| "the health loop did not answer".to_owned())?
-            .map_err(|errs| {
-                errs.iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            })?;
-        // Accepted: apply the session changes.
-        for (name, change) in &d.upstreams {
-            let new_cfg = new.upstreams.iter().find(|u| &u.name == name).cloned();
-            let idx = self.peers.iter().position(|p| &p.cfg.name == name);
-            match (change, idx, new_cfg) {
-                (UpstreamChange::Removed, Some(i), _) => {
-                    let old = self.peers.remove(i);
-                    stop_peer(&old, RESET_MESSAGE).await;
+    /// Carry out every output of the core.
+    async fn drive(&mut self) {
+        while let Some(out) = self.core.poll_output() {
+            match out {
+                Output::Start(cfg) => self.start(*cfg),
+                Output::Routes { upstream, routes } => {
+                    let Some(p) = self.peers.get(&upstream) else {
+                        continue;
+                    };
+                    if p.handle
+                        .commands
+                        .send(Command::ReplaceAll(routes))
+                        .await
+                        .is_err()
+                    {
+                        warn!(%upstream, "peer task is gone");
+                    }
                 }
-                (UpstreamChange::Reset(_), Some(i), Some(cfg)) => {
-                    let old = self.peers.remove(i);
-                    stop_peer(&old, RESET_MESSAGE).await;
-                    let mut p = self.start_peer(cfg);
-                    p.resets = old.resets + 1;
-                    p.established_before =
-                        old.established_before + old.handle.status.borrow().stats.established_count;
-                    self.peers.insert(i, p);
+                Output::Stop { upstream, message } => {
+                    let Some(p) = self.peers.get(&upstream) else {
+                        continue;
+                    };
+                    let (commands, mut status) =
+                        (p.handle.commands.clone(), p.handle.status.clone());
+                    let done = self.stopped.0.clone();
+                    // Its own task: the loop goes on handling health (withdrawals) meanwhile.
+                    self.tracker.spawn(async move {
+                        let _ = commands.send(Command::Shutdown(message.to_owned())).await;
+                        let _ = status.wait_for(|s| s.finished).await;
+                        let established = status.borrow().stats.established_count;
+                        let _ = done.send((upstream, established));
+                    });
                 }
-                (UpstreamChange::Added, None, Some(cfg)) => {
-                    let p = self.start_peer(cfg);
-                    self.peers.push(p);
+                Output::Abort { upstream } => {
+                    if let Some(p) = self.peers.get(&upstream) {
+                        warn!(%upstream, "peer did not stop within {STOP_DEADLINE:?}: aborted");
+                        p.cancel.cancel();
+                    }
                 }
-                (_, Some(i), Some(cfg)) => self.peers[i].cfg = cfg,
-                _ => {}
+                Output::HealthReload { checks, prefixes } => {
+                    if self
+                        .health
+                        .send(HealthCommand::Reload { checks, prefixes })
+                        .is_err()
+                    {
+                        warn!("health loop is gone: reload of the checks not applied");
+                    }
+                }
             }
-        }
-        let now = SystemTime::now();
-        self.prefixes
-            .retain(|p, _| new.prefixes.iter().any(|n| n.prefix == *p));
-        for p in &new.prefixes {
-            self.prefixes.entry(p.prefix).or_insert_with(|| {
-                initial_prefix(
-                    p.prefix,
-                    now,
-                    "new prefix: withdrawn until its services are up",
-                )
-            });
-        }
-        let mut checks = BTreeMap::new();
-        for c in &new.checks {
-            let kept = self
-                .checks
-                .remove(&c.name)
-                .filter(|old| old.target == c.spec.kind.to_string());
-            checks.insert(c.name.clone(), kept.unwrap_or_else(|| initial_check(c)));
-        }
-        self.checks = checks;
-        // Drains of prefixes that are gone are forgotten by the health loop.
-        self.drained_sent.retain(|p| self.prefixes.contains_key(p));
-        self.cfg = new;
-        self.push_drains().await;
-        Ok(d.summary())
-    }
-
-    /// Hand every peer whose wanted routes changed its new table.
-    async fn announce(&mut self) {
-        let announcements: Vec<(Prefix, Option<tern_health::Degrade>)> = self
-            .prefixes
-            .values()
-            .map(|p| (p.prefix, p.state.announcement()))
-            .collect();
-        for peer in &mut self.peers {
-            let wanted = self
-                .cfg
-                .routes_for(&peer.cfg, announcements.iter().map(|(p, a)| (p, a.clone())));
-            if wanted == peer.wanted {
-                continue;
-            }
-            peer.wanted = wanted.clone();
-            if peer
-                .handle
-                .commands
-                .send(Command::ReplaceAll(wanted))
-                .await
-                .is_err()
-            {
-                warn!(upstream = %peer.cfg.name, "peer task is gone");
-            }
-        }
-        if let Some(since) = self.pending_since.take() {
-            let d = since.elapsed();
-            let r = &mut self.reaction;
-            r.count += 1;
-            r.last = d;
-            r.max = r.max.max(d);
-            r.sum += d;
         }
     }
 
     fn publish(&self) {
         let upstreams = self
-            .peers
+            .core
+            .upstreams()
             .iter()
-            .map(|p| UpstreamView {
-                name: p.cfg.name.clone(),
-                remote: p.cfg.peer.remote,
-                remote_as: p.cfg.peer.session.peer_as,
-                local_as: p.cfg.peer.session.local_as,
-                afi: p.cfg.afi,
-                status: p.handle.status.clone(),
-                routes: p.wanted.clone(),
-                notes: p.cfg.notes.clone(),
-                resets: p.resets,
-                established_before: p.established_before,
+            .filter_map(|u| {
+                let p = self.peers.get(&u.cfg.name)?;
+                Some(UpstreamView {
+                    name: u.cfg.name.clone(),
+                    remote: u.cfg.peer.remote,
+                    remote_as: u.cfg.peer.session.peer_as,
+                    local_as: u.cfg.peer.session.local_as,
+                    afi: u.cfg.afi,
+                    status: p.handle.status.clone(),
+                    routes: u.wanted.clone(),
+                    notes: u.cfg.notes.clone(),
+                    resets: u.resets,
+                    established_before: u.established_before,
+                })
             })
             .collect();
-        let order = |p: &Prefix| {
-            self.cfg
-                .prefixes
-                .iter()
-                .position(|x| x.prefix == *p)
-                .unwrap_or(usize::MAX)
-        };
-        let mut prefixes: Vec<PrefixView> = self.prefixes.values().cloned().collect();
-        prefixes.sort_by_key(|p| order(&p.prefix));
+        let (ctl_drained, file_drained) = self.core.drains();
+        let cfg = self.core.config();
         self.view.send_replace(View {
-            site: self.cfg.site.clone(),
+            site: cfg.site.clone(),
             config: self.path.clone(),
             started: self.started,
             upstreams,
-            prefixes,
-            checks: self.checks.values().cloned().collect(),
-            drain_file: self.cfg.edge.drain_file.clone(),
-            ctl_drained: self.ctl_drained.iter().copied().collect(),
-            file_drained: self.file_drained.iter().copied().collect(),
-            reloads: self.reloads.clone(),
-            reaction: self.reaction,
+            prefixes: self.core.prefixes(),
+            checks: self.core.checks(),
+            drain_file: cfg.edge.drain_file.clone(),
+            ctl_drained,
+            file_drained,
+            reloads: self.core.reloads().clone(),
+            reaction: self.core.reaction(),
         });
     }
 
     /// Every peer withdraws and sends Cease; wait for them (bounded).
     async fn shutdown(mut self) {
         info!("shutting down: withdrawing every route and closing every session");
-        for p in &self.peers {
+        for p in self.peers.values() {
             let _ = p
                 .handle
                 .commands
@@ -545,67 +346,22 @@ impl Announcer {
                 .await;
         }
         let deadline = SHUTDOWN_FLUSH + Duration::from_secs(1);
-        for p in &mut self.peers {
+        for (name, p) in &self.peers {
             let mut rx = p.handle.status.clone();
             let done = tokio::time::timeout(deadline, rx.wait_for(|s| s.finished)).await;
             if done.is_err() {
-                warn!(upstream = %p.cfg.name, "peer did not finish within {deadline:?}");
+                warn!(upstream = %name, "peer did not finish within {deadline:?}");
                 p.cancel.cancel();
             }
         }
-        for p in &mut self.peers {
-            p.wanted.clear();
-        }
+        self.core.clear_routes();
         self.publish();
     }
 }
 
-/// Stop one peer: withdraw, Cease with `message`, wait (bounded) for it to finish.
-async fn stop_peer(p: &Peer, message: &str) {
-    let _ = p
-        .handle
-        .commands
-        .send(Command::Shutdown(message.to_owned()))
-        .await;
-    let mut rx = p.handle.status.clone();
-    if tokio::time::timeout(
-        SHUTDOWN_FLUSH + Duration::from_secs(1),
-        rx.wait_for(|s| s.finished),
-    )
-    .await
-    .is_err()
-    {
-        p.cancel.cancel();
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t.into()).await,
+        None => std::future::pending().await,
     }
-}
-
-fn initial_prefix(prefix: Prefix, now: SystemTime, why: &str) -> PrefixView {
-    PrefixView {
-        prefix,
-        state: PrefixState::Down,
-        why: why.to_owned(),
-        since: now,
-        transitions: 0,
-    }
-}
-
-fn initial_check(c: &crate::probe::scheduler::CheckDef) -> CheckView {
-    CheckView {
-        name: c.name.clone(),
-        service: c.service.clone(),
-        target: c.spec.kind.to_string(),
-        health: Health::Down,
-        reason: format!("waiting for {} successes", c.spec.rise),
-        last: None,
-        ok_total: 0,
-        failed_total: 0,
-        transitions: 0,
-    }
-}
-
-fn transition_health(checks: &BTreeMap<String, CheckView>, name: &str) -> String {
-    checks
-        .get(name)
-        .map(|c| format!("{} ({})", c.health, c.reason))
-        .unwrap_or_default()
 }

@@ -86,8 +86,8 @@ pub struct PrefixView {
     pub state: PrefixState,
     /// Why.
     pub why: String,
-    /// Since when (wall clock, for people).
-    pub since: SystemTime,
+    /// Since when.
+    pub since: Instant,
     /// State changes so far.
     pub transitions: u64,
 }

@@ -6,7 +6,7 @@
 //! | intents, communities, large communities, prepends of an upstream | UPDATEs on the open session (only the routes whose attributes differ) |
 //! | a prefix added to / removed from the site | announced (after its checks pass `rise` times) / withdrawn, by UPDATE |
 //! | services, checks, `on_failure`, drain action | the health loop reloads; kept checks keep their state; resulting prefix changes go out as UPDATEs |
-//! | neighbor, port, remote AS, our AS, router ID, hold time, MD5 key, source address, multihop TTL | **that session only** is reset: Cease (RFC 8203 message "tern: configuration changed"), new connection with the new parameters |
+//! | neighbor, port, remote AS, our AS, router ID, hold time, MD5 key, source address, multihop TTL, `connect_retry`, `error_wait` | **that session only** is reset: Cease (RFC 8203 message "tern: configuration changed"), new connection with the new parameters |
 //! | an upstream added / removed | session started (sends the routes when Established) / stopped with Cease |
 //! | `[site.NAME.edge]` listen addresses, control socket, drain file path | not applied: reported, effective at the next restart |
 //!
@@ -114,6 +114,12 @@ pub fn reset_reasons(old: &UpstreamConfig, new: &UpstreamConfig) -> Vec<&'static
     check(o.session.local_as != n.session.local_as, "local AS");
     check(o.session.bgp_id != n.session.bgp_id, "router ID");
     check(o.session.hold_time != n.session.hold_time, "hold time");
+    // Timers of the session's state machine, fixed when it is built.
+    check(
+        o.session.connect_retry != n.session.connect_retry
+            || o.session.error_wait != n.session.error_wait,
+        "connect retry / error wait",
+    );
     check(o.session.families != n.session.families, "families");
     check(o.transport.md5_key != n.transport.md5_key, "password");
     check(o.transport.local_addr != n.transport.local_addr, "source");

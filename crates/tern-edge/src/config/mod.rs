@@ -40,6 +40,9 @@ pub struct SiteConfig {
     pub prefixes: Vec<PrefixPolicy>,
     /// Every check of those services.
     pub checks: Vec<CheckDef>,
+    /// The site's unicast prefixes (role `unicast`): `tern ctl drain` keeps them announced
+    /// unless told `--all`, so the operator can still reach the box.
+    pub unicast: Vec<Prefix>,
 }
 
 /// One BGP session of the site.
@@ -198,6 +201,12 @@ impl SiteConfig {
                 spec.timeout = c.timeout;
                 spec.rise = c.rise;
                 spec.fall = c.fall;
+                if let Some(h) = svc.hold_down {
+                    spec.damping.hold_down = h;
+                }
+                if let Some(h) = svc.hold_down_max {
+                    spec.damping.max_hold_down = h;
+                }
                 checks.push(CheckDef {
                     name,
                     service: svc.name.clone(),
@@ -215,6 +224,13 @@ impl SiteConfig {
             upstreams,
             prefixes,
             checks,
+            unicast: net
+                .prefixes
+                .iter()
+                .filter(|p| matches!(&p.role, tern_model::network::Role::Unicast(site) if *site == s.id))
+                .map(|p| p.prefix)
+                .filter(|p| s.announces.contains(p))
+                .collect(),
         })
     }
 
@@ -285,6 +301,11 @@ fn upstream(
     };
     let mut session = SessionConfig::new(net.asn, u.remote_as, router_id);
     session.hold_time = u.hold_time.unwrap_or(DEFAULT_HOLD_TIME);
+    if let Some(r) = u.connect_retry {
+        session.connect_retry = r;
+        session.connect_retry_max = session.connect_retry_max.max(r);
+    }
+    session.error_wait = u.error_wait;
     session.families = vec![u.afi()];
     // Different seeds per session: retries of two sessions do not line up.
     session.jitter_seed = u

@@ -5,11 +5,15 @@
 //! to the announcer as [`Control`] messages (it never changes state itself: STYLE habit 2).
 //! [`request`] is the client side; [`render`] prints reports for people.
 //!
-//! Access control is the socket file's mode (0660, created by the daemon's user): whoever can
-//! open it can drain the site.
+//! Access control is the socket file's mode (0660, created by the daemon's user, in a directory
+//! that is 0750 when we create it): whoever can open it can drain the site. One daemon per
+//! socket: [`socket`] takes a lock first and never unlinks a live socket.
 
 pub mod proto;
 pub mod render;
+pub mod socket;
+
+pub use socket::{SocketError, SocketLock, bind};
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -19,10 +23,10 @@ use tern_bgp::session::State;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::announcer::{Control, View};
+use crate::announcer::{Control, DrainScope, View};
+use crate::serve::accept::{Limits, serve_connections};
 use proto::{
     ActionReport, CheckReport, ChecksReport, PrefixReport, Request, Response, RouteReport,
     RoutesReport, SessionReport, StatusReport, UpstreamRoutes,
@@ -34,6 +38,10 @@ pub const MAX_REQUEST: usize = 4096;
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Concurrent control connections.
 pub const MAX_CONNECTIONS: usize = 16;
+/// A control connection is closed after this long (a reload answers within [`CLIENT_TIMEOUT`]).
+pub const MAX_LIFETIME: Duration = Duration::from_secs(300);
+/// The control socket's limits (no per-client cap: a Unix socket has no client address).
+pub const LIMITS: Limits = Limits::new(MAX_CONNECTIONS, MAX_LIFETIME);
 
 /// Control-socket problems.
 #[derive(Debug, thiserror::Error)]
@@ -68,55 +76,22 @@ pub enum CtlError {
     Timeout(PathBuf),
 }
 
-/// Bind the control socket at `path`: creates the directory, replaces a stale socket file.
-pub fn bind(path: &Path) -> io::Result<UnixListener> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    match std::fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    let l = UnixListener::bind(path)?;
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
-    Ok(l)
-}
-
-/// Serve the control API on `listener` until `shutdown`.
+/// Serve the control API on `listener` until `shutdown` (on the server layer's accept loop,
+/// [`LIMITS`]).
 pub async fn serve(
     listener: UnixListener,
     view: watch::Receiver<View>,
     control: mpsc::Sender<Control>,
     shutdown: CancellationToken,
 ) {
-    let mut conns = JoinSet::new();
-    loop {
-        while conns.try_join_next().is_some() {}
-        let stream = tokio::select! {
-            () = shutdown.cancelled() => break,
-            r = listener.accept() => match r {
-                Ok((s, _)) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "ctl accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        if conns.len() >= MAX_CONNECTIONS {
-            continue;
+    let _ = serve_connections(listener, LIMITS, "ctl", shutdown, move |stream, ()| {
+        let (view, control) = (view.clone(), control.clone());
+        async move {
+            connection(stream, view, control).await;
+            Ok(())
         }
-        let (view, control, shutdown) = (view.clone(), control.clone(), shutdown.clone());
-        conns.spawn(async move {
-            tokio::select! {
-                () = shutdown.cancelled() => {}
-                () = connection(stream, view, control) => {}
-            }
-        });
-    }
-    conns.shutdown().await;
+    })
+    .await;
 }
 
 async fn connection(
@@ -134,11 +109,11 @@ async fn connection(
             Ok(_) => {}
         }
         let response = if line.len() > MAX_REQUEST {
-            err(format!("request longer than {MAX_REQUEST} bytes"))
+            err(Failure::TooLong)
         } else {
             match serde_json::from_str::<Request>(line.trim()) {
                 Ok(req) => handle(req, &view, &control).await,
-                Err(e) => err(format!("bad request: {e}")),
+                Err(e) => err(Failure::BadRequest(e.to_string())),
             }
         };
         let mut out = serde_json::to_vec(&response).unwrap_or_else(|_| b"{\"ok\":false}".to_vec());
@@ -149,11 +124,35 @@ async fn connection(
     }
 }
 
-fn err(why: String) -> Response {
+/// Why the daemon refused or could not do a request: the `error` of a [`Response`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The request line is too long.
+    #[error("request longer than {MAX_REQUEST} bytes")]
+    TooLong,
+    /// Not a request.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// The announcer is gone.
+    #[error("the daemon is shutting down")]
+    ShuttingDown,
+    /// A drain the announcer refused.
+    #[error(transparent)]
+    Drain(#[from] crate::announcer::DrainError),
+    /// A reload the announcer refused.
+    #[error("reload refused, the running configuration stays: {0}")]
+    Reload(#[from] crate::announcer::ReloadError),
+    /// A report that does not serialise.
+    #[error("cannot encode the report: {0}")]
+    Encode(String),
+}
+
+fn err(why: Failure) -> Response {
     Response {
         ok: false,
         result: None,
-        error: Some(why),
+        error: Some(why.to_string()),
     }
 }
 
@@ -164,7 +163,7 @@ fn ok<T: serde::Serialize>(v: &T) -> Response {
             result: Some(v),
             error: None,
         },
-        Err(e) => err(e.to_string()),
+        Err(e) => err(Failure::Encode(e.to_string())),
     }
 }
 
@@ -178,27 +177,58 @@ pub async fn handle(
         Request::Status => ok(&status(&view.borrow())),
         Request::Routes => ok(&routes(&view.borrow())),
         Request::Checks => ok(&checks(&view.borrow())),
-        Request::Drain { prefix } | Request::Undrain { prefix } => {
+        Request::Drain { prefix, all } | Request::Undrain { prefix, all } => {
             let drained = matches!(req, Request::Drain { .. });
+            let scope = match (prefix, all) {
+                (Some(p), _) => DrainScope::Prefix(p),
+                (None, false) => DrainScope::Service,
+                (None, true) => DrainScope::All,
+            };
             let (tx, rx) = oneshot::channel();
             let msg = Control::Drain {
-                prefix,
+                scope,
                 drained,
                 reply: Some(tx),
             };
             if control.send(msg).await.is_err() {
-                return err("the daemon is shutting down".into());
+                return err(Failure::ShuttingDown);
             }
             match rx.await {
-                Ok(Ok(n)) => ok(&ActionReport {
-                    lines: vec![format!(
-                        "{} {n} prefix(es){}",
+                Ok(Ok(matched)) => {
+                    let v = view.borrow();
+                    let kept: Vec<String> = v
+                        .prefixes
+                        .iter()
+                        .filter(|p| !matched.contains(&p.prefix))
+                        .map(|p| p.prefix.to_string())
+                        .collect();
+                    let mut lines = vec![format!(
+                        "{} {} prefix(es){}",
                         if drained { "drained" } else { "undrained" },
-                        prefix.map(|p| format!(" ({p})")).unwrap_or_default()
-                    )],
-                }),
-                Ok(Err(why)) => err(why),
-                Err(_) => err("the daemon is shutting down".into()),
+                        matched.len(),
+                        if matched.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                " ({})",
+                                matched
+                                    .iter()
+                                    .map(|p| p.to_string())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        }
+                    )];
+                    if drained && scope == DrainScope::Service && !kept.is_empty() {
+                        lines.push(format!(
+                            "kept announced (unicast, to reach the box): {}; use --all to drain them too",
+                            kept.join(", ")
+                        ));
+                    }
+                    ok(&ActionReport { lines })
+                }
+                Ok(Err(why)) => err(why.into()),
+                Err(_) => err(Failure::ShuttingDown),
             }
         }
         Request::Reload => {
@@ -208,14 +238,12 @@ pub async fn handle(
                 .await
                 .is_err()
             {
-                return err("the daemon is shutting down".into());
+                return err(Failure::ShuttingDown);
             }
             match rx.await {
                 Ok(Ok(lines)) => ok(&ActionReport { lines }),
-                Ok(Err(why)) => err(format!(
-                    "reload refused, the running configuration stays: {why}"
-                )),
-                Err(_) => err("the daemon is shutting down".into()),
+                Ok(Err(why)) => err(why.into()),
+                Err(_) => err(Failure::ShuttingDown),
             }
         }
     }
@@ -255,6 +283,7 @@ pub fn status(v: &View) -> StatusReport {
                         .map(|t| Instant::now().duration_since(t).as_secs()),
                     established_count: u.established_before + s.stats.established_count,
                     last_down: s.last_down.as_ref().map(|d| d.to_string()),
+                    hint: s.hint.clone(),
                     announced: s.announced,
                     updates_out: s.stats.updates_out,
                 }
@@ -267,7 +296,7 @@ pub fn status(v: &View) -> StatusReport {
                 prefix: p.prefix.to_string(),
                 state: p.state.to_string(),
                 why: p.why.clone(),
-                since_s: age(p.since),
+                since_s: p.since.elapsed().as_secs(),
                 transitions: p.transitions,
             })
             .collect(),

@@ -7,7 +7,9 @@
 //! ← {"ok":false,"error":"2001:db8::/48 is not announced by site ams (...)"}
 //! ```
 //!
-//! Commands: `status`, `routes`, `checks`, `drain` / `undrain` (optional `prefix`), `reload`.
+//! Commands: `status`, `routes`, `checks`, `drain` / `undrain` (optional `prefix`; without one
+//! every prefix but the site's unicast ones, which keep the box reachable, unless `"all":
+//! true`), `reload`.
 //! Reports are plain serde structs, so `tern ctl --json` prints what the daemon sent and the text
 //! form is rendered from the same data ([`super::render`]).
 
@@ -24,17 +26,23 @@ pub enum Request {
     Routes,
     /// Latest check results.
     Checks,
-    /// Drain one prefix or all.
+    /// Drain one prefix, or every prefix but the site's unicast ones, or (`all`) every one.
     Drain {
-        /// `None`: all.
+        /// One prefix; `None`: every prefix but the unicast ones (with `all`: every one).
         #[serde(default)]
         prefix: Option<Prefix>,
+        /// With no prefix: the unicast prefixes too.
+        #[serde(default)]
+        all: bool,
     },
-    /// Undrain one prefix or all.
+    /// Undrain one prefix, or every service prefix, or (`all`) every one.
     Undrain {
-        /// `None`: all.
+        /// As for `drain`.
         #[serde(default)]
         prefix: Option<Prefix>,
+        /// As for `drain`.
+        #[serde(default)]
+        all: bool,
     },
     /// Reload tern.toml.
     Reload,
@@ -93,6 +101,9 @@ pub struct SessionReport {
     pub established_count: u64,
     /// Why it last went down.
     pub last_down: Option<String>,
+    /// What to check when it does not come up (e.g. the TCP-MD5 password).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
     /// Routes we announce on it.
     pub announced: usize,
     /// UPDATEs sent by the current session task.

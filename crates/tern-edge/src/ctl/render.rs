@@ -38,6 +38,9 @@ pub fn status(r: &StatusReport) -> String {
             "  {:<12} {:<28} AS{:<10} {:<12} {} routes, {} established, {}",
             s.name, s.neighbor, s.remote_as, s.state, s.announced, s.established_count, up
         );
+        if let Some(h) = &s.hint {
+            let _ = writeln!(o, "  {:<12} hint: {h}", "");
+        }
     }
     let _ = writeln!(o, "\nprefixes:");
     for p in &r.prefixes {

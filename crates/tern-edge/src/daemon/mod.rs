@@ -5,8 +5,8 @@
 //!   SIGTERM/SIGINT/SIGHUP ─┐          ┌─▶ peer task per upstream ─▶ BGP (TCP-MD5, TTL)
 //!   drain file (polled) ───┤─Control─▶│ announcer (one writer of what is announced)
 //!   tern ctl (Unix socket)─┘          └─▶ watch<View> ─▶ tern ctl, /metrics
-//!   health loop (probe::scheduler) ─HealthEvent─▶ announcer; announcer ─HealthCommand─▶ health loop
-//!   health loop ─watch<HealthStatus> (latest results, run counters)─▶ announcer's view
+//!   health loop (probe::scheduler) ─HealthReport (checks, services; one way)─▶ announcer
+//!   announcer ─HealthCommand::Reload (validated, unbounded)─▶ health loop
 //!   whoami DNS (UDP+TCP) and HTTP /cdn-cgi/trace on the configured addresses
 //! ```
 //!
@@ -39,7 +39,9 @@ use tracing::{info, warn};
 use crate::announcer::{Announcer, Control, View};
 use crate::config::{ConfigError, SiteConfig};
 use crate::probe::scheduler::{Scheduler, SchedulerError};
-use crate::whoami::http::Router;
+use crate::serve::dns::DnsLimits;
+use crate::serve::http::Router;
+use crate::whoami::dns::Whoami;
 use crate::whoami::trace::{TRACE_PATH, Trace};
 
 pub use drain_file::{DRAIN_POLL, parse_drain_file};
@@ -70,6 +72,9 @@ pub enum DaemonError {
     /// The health checks are unusable.
     #[error("health checks: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     Health(Vec<SchedulerError>),
+    /// The control socket cannot be set up (another daemon runs for it, …).
+    #[error("control socket: {0}")]
+    Ctl(#[from] crate::ctl::SocketError),
     /// A listener cannot be set up.
     #[error("{what} {addr}: {source}")]
     Bind {
@@ -96,6 +101,8 @@ pub struct Daemon {
     announcer: tokio::task::JoinHandle<()>,
     tracker: TaskTracker,
     cancel: CancellationToken,
+    /// Held until the socket is removed at the end of [`Daemon::wait`].
+    ctl_lock: crate::ctl::SocketLock,
 }
 
 /// The addresses actually bound (port 0 in tests becomes a real port).
@@ -131,11 +138,8 @@ impl Daemon {
 
         // Listeners first: a daemon that cannot serve what it is configured to refuses to start
         // before it opens any BGP session.
-        let ctl = crate::ctl::bind(&ctl_socket).map_err(|source| DaemonError::Bind {
-            what: "control socket",
-            addr: ctl_socket.display().to_string(),
-            source,
-        })?;
+        // The lock first: a second daemon for this socket stops here, touching nothing.
+        let (ctl, ctl_lock) = crate::ctl::bind(&ctl_socket)?;
         let mut dns = Vec::new();
         for a in &cfg.edge.dns_listen {
             let bind = |what, source| DaemonError::Bind {
@@ -186,14 +190,11 @@ impl Daemon {
         // Health loop.
         let scheduler = Scheduler::new(cfg.checks.clone(), cfg.prefixes.clone(), Instant::now())
             .map_err(DaemonError::Health)?;
-        let (events_tx, events_rx) = mpsc::channel(1024);
-        let (health_tx, health_rx) = mpsc::channel(64);
-        let (status_tx, status_rx) = watch::channel(scheduler.status());
+        let (reports_tx, reports_rx) = mpsc::channel(1024);
+        let (health_tx, health_rx) = mpsc::unbounded_channel();
         let health_cancel = cancel.child_token();
         tracker.spawn(async move {
-            scheduler
-                .run(events_tx, status_tx, health_rx, health_cancel)
-                .await;
+            scheduler.run(reports_tx, health_rx, health_cancel).await;
         });
 
         // Announcer and peers.
@@ -207,7 +208,7 @@ impl Daemon {
             cancel.clone(),
         );
         let (control_tx, control_rx) = mpsc::channel(64);
-        let announcer = tokio::spawn(announcer.run(control_rx, events_rx, status_rx));
+        let announcer = tokio::spawn(announcer.run(control_rx, reports_rx));
 
         // Control socket, drain file, signals.
         tracker.spawn(crate::ctl::serve(
@@ -230,22 +231,44 @@ impl Daemon {
             tracker.spawn(handlers.run(control_tx.clone(), cancel.clone()));
         }
 
-        // "Which site": DNS and HTTP.
+        // "Which site": DNS and HTTP. With [dns] in tern.toml the DNS listeners serve the
+        // GeoDNS zone (issue 13), which answers CHAOS and NSID with the site's name too.
+        let geodns =
+            crate::geodns::for_daemon(&opts.config, identity.site.as_str(), &tracker, &cancel)
+                .map_err(|e| DaemonError::Bind {
+                    what: "geodns",
+                    addr: opts.config.display().to_string(),
+                    source: io::Error::other(e.to_string()),
+                })?;
+        let whoami: Arc<dyn crate::serve::DnsHandler> = match geodns {
+            Some(g) => g,
+            None => Arc::new(Whoami(identity.clone())),
+        };
         for (udp, tcp) in dns {
             tracker.spawn(log_end(
                 "dns udp",
-                crate::whoami::dns::serve_udp(udp, identity.clone(), cancel.clone()),
+                crate::serve::dns::serve_udp(
+                    udp,
+                    whoami.clone(),
+                    DnsLimits::default(),
+                    cancel.clone(),
+                ),
             ));
             tracker.spawn(log_end(
                 "dns tcp",
-                crate::whoami::dns::serve_tcp(tcp, identity.clone(), cancel.clone()),
+                crate::serve::dns::serve_tcp(
+                    tcp,
+                    whoami.clone(),
+                    DnsLimits::default(),
+                    cancel.clone(),
+                ),
             ));
         }
         let trace_router = Arc::new(Router::new().route(TRACE_PATH, Trace::new(identity.clone())));
         for l in http {
             tracker.spawn(log_end(
                 "http",
-                crate::whoami::http::serve(l, trace_router.clone(), cancel.clone()),
+                crate::serve::http::serve(l, trace_router.clone(), cancel.clone()),
             ));
         }
         if let Some(l) = metrics {
@@ -254,7 +277,7 @@ impl Daemon {
                 .route(TRACE_PATH, Trace::new(identity));
             tracker.spawn(log_end(
                 "metrics",
-                crate::whoami::http::serve(l, Arc::new(router), cancel.clone()),
+                crate::serve::http::serve(l, Arc::new(router), cancel.clone()),
             ));
         }
         info!(ctl = %ctl_socket.display(), ?bound, "site daemon started");
@@ -266,6 +289,7 @@ impl Daemon {
             announcer,
             tracker,
             cancel,
+            ctl_lock,
         })
     }
 
@@ -284,7 +308,9 @@ impl Daemon {
         {
             warn!("some tasks did not stop within {STOP_TIMEOUT:?}");
         }
+        // Still holding the lock: the socket is ours to remove.
         let _ = std::fs::remove_file(&self.ctl_socket);
+        drop(self.ctl_lock);
         info!("site daemon stopped");
     }
 

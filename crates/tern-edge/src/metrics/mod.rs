@@ -8,7 +8,7 @@ use tern_bgp::session::State;
 use tern_health::{Health, PrefixState};
 
 use crate::announcer::View;
-use crate::whoami::http::{Request, Response};
+use crate::serve::http::{Request, Response};
 
 /// Every metric name this module writes, in output order.
 pub const NAMES: &[&str] = &[
@@ -309,7 +309,7 @@ pub fn render(v: &View) -> String {
 #[derive(Debug, Clone)]
 pub struct Metrics(pub tokio::sync::watch::Receiver<View>);
 
-impl crate::whoami::http::Handler for Metrics {
+impl crate::serve::http::Handler for Metrics {
     fn handle(&self, _req: &Request) -> Response {
         let body = render(&self.0.borrow());
         let mut r = Response::text(200, body);

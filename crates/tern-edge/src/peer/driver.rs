@@ -15,6 +15,9 @@ use tracing::{debug, info, warn};
 
 use super::{Command, PeerConfig, PeerStatus, SHUTDOWN_FLUSH, transport};
 
+/// With a TCP-MD5 key set, after this many failed connection attempts in a row the peer logs a
+/// hint (and shows it in its status): a key mismatch looks like silence.
+pub const MD5_HINT_AFTER: u32 = 3;
 /// Read buffer per connection: a full-table burst arrives in large chunks.
 const READ_BUF: usize = 64 * 1024;
 /// Reads in flight per connection before the reader waits for the session (back-pressure).
@@ -47,6 +50,10 @@ pub(super) struct PeerTask {
     closing: Vec<JoinHandle<()>>,
     connecting: Vec<JoinHandle<()>>,
     established_since: Option<Instant>,
+    /// Connection attempts that failed since the session was last Established.
+    failed_connects: u32,
+    /// The TCP-MD5 hint, once given.
+    hint: Option<String>,
 }
 
 impl PeerTask {
@@ -73,6 +80,8 @@ impl PeerTask {
             closing: Vec::new(),
             connecting: Vec::new(),
             established_since: None,
+            failed_connects: 0,
+            hint: None,
         }
     }
 
@@ -152,6 +161,20 @@ impl PeerTask {
             }
             ConnEvent::ConnectFailed(id, e) => {
                 debug!("connect failed: {e}");
+                self.failed_connects += 1;
+                if self.cfg.transport.md5_key.is_some()
+                    && self.failed_connects == MD5_HINT_AFTER
+                    && self.hint.is_none()
+                {
+                    // The kernel drops segments whose TCP-MD5 signature does not match, without
+                    // a word to either side: say what to check.
+                    let hint = format!(
+                        "no answer from {} after {MD5_HINT_AFTER} attempts: check the TCP-MD5 password and the neighbor address",
+                        self.cfg.remote
+                    );
+                    warn!("{hint}");
+                    self.hint = Some(hint);
+                }
                 self.session.handle_input(Input::ConnectFailed(id), now);
             }
             ConnEvent::Data(id, bytes) => {
@@ -256,6 +279,8 @@ impl PeerTask {
                 }
                 Output::Established(n) => {
                     self.established_since = Some(Self::now());
+                    self.failed_connects = 0;
+                    self.hint = None;
                     info!(
                         peer_as = n.peer_as.0,
                         hold = n.hold_time,
@@ -283,6 +308,7 @@ impl PeerTask {
             stats: s.stats(),
             announced: s.rib_out().len(),
             received_prefixes: s.rib_in().map(|r| r.len()),
+            hint: self.hint.clone(),
             finished,
         };
         self.status.send_if_modified(|cur| {

@@ -14,6 +14,7 @@
 //! send a Cease with a shutdown message, flush within a bounded time and return.
 
 mod driver;
+pub use driver::MD5_HINT_AFTER;
 mod listener;
 pub mod sockopt;
 pub mod transport;
@@ -82,6 +83,9 @@ pub struct PeerStatus {
     pub announced: usize,
     /// Prefixes in the Adj-RIB-In (when enabled).
     pub received_prefixes: Option<usize>,
+    /// A hint for the operator when the session does not come up (TCP-MD5 set and no answer
+    /// after [`MD5_HINT_AFTER`] attempts).
+    pub hint: Option<String>,
     /// The task has ended (shutdown).
     pub finished: bool,
 }
@@ -96,6 +100,7 @@ impl Default for PeerStatus {
             stats: Stats::default(),
             announced: 0,
             received_prefixes: None,
+            hint: None,
             finished: false,
         }
     }

@@ -7,6 +7,39 @@
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::ProbeError;
+
+/// An HTTP response the check does not accept.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpFailure {
+    /// Closed before any byte.
+    #[error("connection closed without a response")]
+    NoResponse,
+    /// No end of the header.
+    #[error("malformed response: no complete header")]
+    NoHeader,
+    /// Not `HTTP/1.x NNN …`.
+    #[error("malformed status line {0:?}")]
+    StatusLine(String),
+    /// Another status.
+    #[error("HTTP {got}, want {want}")]
+    Status {
+        /// Received.
+        got: u16,
+        /// Configured.
+        want: u16,
+    },
+    /// The body lacks the text.
+    #[error("HTTP {status} but the body lacks {want:?}")]
+    BodyLacks {
+        /// Received status.
+        status: u16,
+        /// The text looked for.
+        want: String,
+    },
+}
+
 /// Most response bytes read; the rest of a larger body is not looked at.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 /// `User-Agent` of the check.
@@ -20,10 +53,15 @@ pub async fn get(
     path: &str,
     expect_status: u16,
     expect_body: Option<&str>,
-) -> Result<String, String> {
-    let mut stream = TcpStream::connect((host, port))
-        .await
-        .map_err(|e| format!("connect {host} port {port}: {e}"))?;
+) -> Result<String, ProbeError> {
+    let mut stream =
+        TcpStream::connect((host, port))
+            .await
+            .map_err(|source| ProbeError::Connect {
+                host: host.to_owned(),
+                port,
+                source,
+            })?;
     let authority = match (host.contains(':'), port) {
         (true, 80) => format!("[{host}]"),
         (true, _) => format!("[{host}]:{port}"),
@@ -36,14 +74,14 @@ pub async fn get(
     stream
         .write_all(request.as_bytes())
         .await
-        .map_err(|e| format!("send request: {e}"))?;
+        .map_err(ProbeError::io("send request"))?;
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 8192];
     loop {
         let n = stream
             .read(&mut chunk)
             .await
-            .map_err(|e| format!("read response: {e}"))?;
+            .map_err(ProbeError::io("read response"))?;
         if n == 0 {
             break;
         }
@@ -52,7 +90,7 @@ pub async fn get(
             break;
         }
     }
-    evaluate(&buf, expect_status, expect_body)
+    Ok(evaluate(&buf, expect_status, expect_body)?)
 }
 
 /// Is the response complete by its `Content-Length`?
@@ -85,26 +123,29 @@ pub fn evaluate(
     buf: &[u8],
     expect_status: u16,
     expect_body: Option<&str>,
-) -> Result<String, String> {
+) -> Result<String, HttpFailure> {
     if buf.is_empty() {
-        return Err("connection closed without a response".into());
+        return Err(HttpFailure::NoResponse);
     }
     let Some((head, body)) = split_head(buf) else {
-        return Err("malformed response: no complete header".into());
+        return Err(HttpFailure::NoHeader);
     };
     let status_line = head.split("\r\n").next().unwrap_or_default();
     let mut parts = status_line.splitn(3, ' ');
     let (Some(version), Some(code)) = (parts.next(), parts.next()) else {
-        return Err(format!("malformed status line {status_line:?}"));
+        return Err(HttpFailure::StatusLine(status_line.to_owned()));
     };
     if !version.starts_with("HTTP/1.") {
-        return Err(format!("malformed status line {status_line:?}"));
+        return Err(HttpFailure::StatusLine(status_line.to_owned()));
     }
     let Ok(status) = code.parse::<u16>() else {
-        return Err(format!("malformed status line {status_line:?}"));
+        return Err(HttpFailure::StatusLine(status_line.to_owned()));
     };
     if status != expect_status {
-        return Err(format!("HTTP {status}, want {expect_status}"));
+        return Err(HttpFailure::Status {
+            got: status,
+            want: expect_status,
+        });
     }
     let Some(want) = expect_body else {
         return Ok(format!("HTTP {status}"));
@@ -122,7 +163,10 @@ pub fn evaluate(
     if contains(&body, want.as_bytes()) {
         Ok(format!("HTTP {status}, body has {want:?}"))
     } else {
-        Err(format!("HTTP {status} but the body lacks {want:?}"))
+        Err(HttpFailure::BodyLacks {
+            status,
+            want: want.to_owned(),
+        })
     }
 }
 
@@ -161,10 +205,13 @@ mod tests {
         let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nall ok";
         assert!(evaluate(ok, 200, Some("ok")).is_ok());
         assert_eq!(
-            evaluate(ok, 200, Some("bad")).unwrap_err(),
+            evaluate(ok, 200, Some("bad")).unwrap_err().to_string(),
             "HTTP 200 but the body lacks \"bad\""
         );
-        assert_eq!(evaluate(ok, 204, None).unwrap_err(), "HTTP 200, want 204");
+        assert_eq!(
+            evaluate(ok, 204, None).unwrap_err().to_string(),
+            "HTTP 200, want 204"
+        );
         let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhea\r\n5;x=y\r\nlthy!\r\n0\r\n\r\n";
         let (_, body) = split_head(chunked).unwrap();
         assert_eq!(dechunk(body), b"healthy!");

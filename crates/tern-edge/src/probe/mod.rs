@@ -1,11 +1,11 @@
 //! Health check executors and the scheduler that feeds `tern-health`'s machines.
 //!
 //! [`run_check`] runs one [`CheckSpec`] within its timeout and returns a [`CheckResult`] with the
-//! latency; the kinds live in [`http`], [`dns`], [`exec`] and here (TCP). [`scheduler`] runs every
-//! check of a site at its interval (with jitter), feeds the results to one
-//! [`tern_health::CheckMachine`] each, folds service states into [`tern_health::PrefixStates`] and
-//! sends the transitions to the daemon (STYLE habit 2: the scheduler is the one writer of health
-//! state; the announcer only reads its events).
+//! latency; the kinds live in [`http`], [`dns`], [`exec`] and here (TCP); a failed run's detail
+//! is a [`ProbeError`]. [`scheduler`] runs every check of a site at its interval (with jitter),
+//! feeds the results to one [`tern_health::CheckMachine`] each, folds check states into service
+//! states and reports them to the announcer, one way (STYLE habit 2: the scheduler is the one
+//! writer of check state; the announcer's core owns prefix and drain state).
 //!
 //! HTTPS is not executed: `CheckSpec::validate` refuses `tls = true` with a hint (use an exec
 //! check with curl), so tern does not carry a TLS stack (rustls + a crypto provider is the largest
@@ -24,6 +24,46 @@ use std::time::{Duration, Instant};
 use tern_health::{CheckKind, CheckResult, CheckSpec};
 use tokio::net::TcpStream;
 
+/// Why a check run failed: its `detail` in `tern ctl checks` is this error's text.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProbeError {
+    /// The TCP connection could not be made.
+    #[error("connect {host} port {port}: {source}")]
+    Connect {
+        /// Host as configured.
+        host: String,
+        /// Port.
+        port: u16,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A socket step failed (`udp send to 192.0.2.1:53`, `read response`, …).
+    #[error("{step}: {source}")]
+    Io {
+        /// Which step, with the peer.
+        step: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// An HTTP answer that is not what the check wants.
+    #[error(transparent)]
+    Http(#[from] http::HttpFailure),
+    /// A DNS answer that is not what the check wants.
+    #[error(transparent)]
+    Dns(#[from] dns::DnsFailure),
+    /// This daemon does not run the check kind.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl ProbeError {
+    fn io(step: impl Into<String>) -> impl FnOnce(std::io::Error) -> ProbeError {
+        let step = step.into();
+        move |source| ProbeError::Io { step, source }
+    }
+}
+
 /// Run `spec` once, within its timeout. Never panics; every failure is a failed result whose
 /// detail says what went wrong.
 pub async fn run_check(spec: &CheckSpec) -> CheckResult {
@@ -36,7 +76,7 @@ pub async fn run_check(spec: &CheckSpec) -> CheckResult {
     let latency = start.elapsed();
     match outcome {
         Ok(Ok(detail)) => CheckResult::ok(latency, detail),
-        Ok(Err(detail)) => CheckResult::failed(latency, detail),
+        Ok(Err(e)) => CheckResult::failed(latency, e.to_string()),
         Err(_) => CheckResult::failed(
             spec.timeout,
             format!("timeout after {} ms", spec.timeout.as_millis()),
@@ -45,12 +85,16 @@ pub async fn run_check(spec: &CheckSpec) -> CheckResult {
 }
 
 /// Ok(detail) when healthy, Err(detail) when not.
-async fn run_kind(kind: &CheckKind) -> Result<String, String> {
+async fn run_kind(kind: &CheckKind) -> Result<String, ProbeError> {
     match kind {
         CheckKind::Tcp { host, port } => {
             TcpStream::connect((host.as_str(), *port))
                 .await
-                .map_err(|e| format!("connect {host} port {port}: {e}"))?;
+                .map_err(|source| ProbeError::Connect {
+                    host: host.clone(),
+                    port: *port,
+                    source,
+                })?;
             Ok("connected".into())
         }
         CheckKind::Http {
@@ -62,7 +106,9 @@ async fn run_kind(kind: &CheckKind) -> Result<String, String> {
             tls,
         } => {
             if *tls {
-                return Err("https checks are not supported (see CheckSpec::validate)".into());
+                return Err(ProbeError::Unsupported(
+                    "https checks are not supported (see CheckSpec::validate)".into(),
+                ));
             }
             http::get(host, *port, path, *expect_status, expect_body.as_deref()).await
         }
@@ -72,8 +118,12 @@ async fn run_kind(kind: &CheckKind) -> Result<String, String> {
             qtype,
             expect,
         } => dns::check(*server, name, *qtype, expect.as_ref()).await,
-        CheckKind::Exec { .. } => Err("exec checks run through exec::run".into()),
-        _ => Err(format!("check kind {kind} is not supported by this daemon")),
+        CheckKind::Exec { .. } => Err(ProbeError::Unsupported(
+            "exec checks run through exec::run".into(),
+        )),
+        _ => Err(ProbeError::Unsupported(format!(
+            "check kind {kind} is not supported by this daemon"
+        ))),
     }
 }
 

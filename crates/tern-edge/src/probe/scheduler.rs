@@ -1,16 +1,16 @@
 //! The health loop: runs every check of a site at its interval and owns all health state.
 //!
-//! One task (STYLE habit 2: one writer) holds a [`CheckMachine`] per check and the site's
-//! [`PrefixStates`]. It starts each due check as a tracked task (a `JoinSet`, aborted on
-//! shutdown: no fire-and-forget spawns, habit 5), feeds finished results to the machines with
-//! the time they finished, turns check transitions into service states (a service is Up when all
-//! its checks are Up) and service states into prefix transitions. Transitions go out on a queue
-//! (the announcer must see every one); the whole state ([`HealthStatus`]) on a `watch` (the
-//! control socket and metrics want the latest). Drains and reloads come in as
-//! [`HealthCommand`]s; a reload is applied as a diff ([`Scheduler::reload`]).
+//! One task (STYLE habit 2: one writer) holds a [`CheckMachine`] per check. It starts each due
+//! check as a tracked task (a `JoinSet`, aborted on shutdown: no fire-and-forget spawns, habit
+//! 5), feeds finished results to the machines with the time they finished, and turns check
+//! states into service states (a service is Up when all its checks are Up). After each change it
+//! sends one [`HealthReport`] — every check's state and latest result, and the services whose
+//! state changed — to the announcer, which owns prefix and drain state
+//! ([`crate::announcer::core`]). One way: the announcer only ever sends reloads, already
+//! validated, on an unbounded queue (operator-paced), so the two never wait on each other.
 //!
-//! The event queue is bounded and the loop waits when it is full, so a consumer must keep up
-//! (the announcer does: it only turns transitions into UPDATEs).
+//! The report queue is bounded and the loop waits when it is full, so the announcer must keep
+//! up (it does: it only turns reports into UPDATEs).
 //!
 //! Jitter: each run's next start is `interval + U[0, interval × JITTER_FRACTION)` later, so that
 //! checks with the same interval drift apart instead of firing in lock-step.
@@ -18,12 +18,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use tern_health::{
-    CheckMachine, CheckResult, CheckSpec, CheckSpecError, CheckTransition, Health, PrefixPolicy,
-    PrefixState, PrefixStates, PrefixTransition,
-};
+use tern_health::{CheckMachine, CheckResult, CheckSpec, CheckSpecError, Health, PrefixPolicy};
 use tern_types::Prefix;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -43,19 +40,26 @@ pub struct CheckDef {
     pub spec: CheckSpec,
 }
 
-/// Something the health loop reports.
+/// The state of one service after a change: Up when all its checks are Up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceHealth {
+    /// Service name.
+    pub service: String,
+    /// Up or Down.
+    pub health: Health,
+    /// Why (the failing checks and their reasons).
+    pub reason: String,
+}
+
+/// What the health loop tells the announcer after each change, the one message it sends.
 #[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum HealthEvent {
-    /// A check changed state.
-    CheckTransition {
-        /// Check name.
-        check: String,
-        /// The change.
-        transition: CheckTransition,
-    },
-    /// A prefix changed state: the announcer acts on these.
-    Prefix(PrefixTransition),
+pub struct HealthReport {
+    /// When the change was seen.
+    pub at: Instant,
+    /// Every check, in configuration order, as it is now.
+    pub checks: Vec<CheckStatus>,
+    /// The services whose state changed (all of them in the first report and after a reload).
+    pub services: Vec<ServiceHealth>,
 }
 
 /// The latest state of one check, for `tern ctl checks` and metrics.
@@ -77,38 +81,21 @@ pub struct CheckStatus {
     pub ok_total: u64,
     /// Runs that failed since the check was configured.
     pub failed_total: u64,
+    /// Health changes since the check was configured.
+    pub transitions: u64,
 }
 
-/// Everything the health loop knows, published on a `watch` after each change: readers
-/// (control socket, metrics) never slow the loop down, and see the latest state, not a backlog.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HealthStatus {
-    /// Every check, in configuration order.
-    pub checks: Vec<CheckStatus>,
-    /// Every prefix with its state and why, in configuration order.
-    pub prefixes: Vec<(Prefix, PrefixState, String)>,
-}
-
-/// Operator input to the health loop.
+/// Input to the health loop from the announcer.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum HealthCommand {
-    /// Drain (`drained = true`) or undrain one prefix, or all of them.
-    Drain {
-        /// `None` = every prefix.
-        prefix: Option<Prefix>,
-        /// Drain or undrain.
-        drained: bool,
-    },
-    /// Replace the checks and prefix policies (see [`Scheduler::reload`]); the outcome goes
-    /// back on `reply`. A refused configuration leaves the running one untouched.
+    /// Replace the checks (see [`Scheduler::reload`]), validated by the announcer already with
+    /// [`validate`]; the prefix policies name the services.
     Reload {
         /// New checks.
         checks: Vec<CheckDef>,
         /// New prefix policies.
         prefixes: Vec<PrefixPolicy>,
-        /// Where to send the outcome.
-        reply: oneshot::Sender<Result<(), Vec<SchedulerError>>>,
     },
 }
 
@@ -148,12 +135,16 @@ struct Slot {
     /// Results that passed, and that failed.
     ok_total: u64,
     failed_total: u64,
+    transitions: u64,
 }
 
 /// The health loop's state. Build with [`Scheduler::new`], run with [`Scheduler::run`].
 pub struct Scheduler {
     slots: Vec<Slot>,
-    prefixes: PrefixStates,
+    /// Last state sent per service.
+    services: BTreeMap<String, (Health, String)>,
+    /// Services whose state is to be sent (all of them at start and after a reload).
+    changed: Vec<ServiceHealth>,
     next_id: u64,
 }
 
@@ -164,7 +155,7 @@ impl std::fmt::Debug for Scheduler {
                 "checks",
                 &self.slots.iter().map(|s| &s.def.name).collect::<Vec<_>>(),
             )
-            .field("prefixes", &self.prefixes)
+            .field("services", &self.services)
             .finish()
     }
 }
@@ -192,20 +183,25 @@ impl Scheduler {
                 last_at: None,
                 ok_total: 0,
                 failed_total: 0,
+                transitions: 0,
             })
             .collect();
-        Ok(Scheduler {
+        let mut s = Scheduler {
             next_id: slots.len() as u64,
             slots,
-            prefixes: PrefixStates::new(prefixes, now),
-        })
+            services: BTreeMap::new(),
+            changed: Vec::new(),
+        };
+        s.update_services(true);
+        Ok(s)
     }
 
     /// Apply a new configuration at `now`, as a diff (issue 5 §4): a check with the same name
     /// and the same kind keeps its machine (health, counters, flap history; new timing via
-    /// [`CheckMachine::reconfigure`]); a new or changed check starts Down; prefixes keep their
-    /// state and drain flag ([`PrefixStates::reconfigure`]). So a reload that changes nothing
-    /// relevant produces no prefix transition. Refused as a whole if invalid.
+    /// [`CheckMachine::reconfigure`]); a new or changed check starts Down. Every service's state
+    /// goes out in the next report (the announcer's prefix machine ignores repeats, so a reload
+    /// that changes nothing relevant produces no prefix transition). Refused as a whole if
+    /// invalid.
     pub fn reload(
         &mut self,
         checks: Vec<CheckDef>,
@@ -238,58 +234,49 @@ impl Scheduler {
                         last_at: None,
                         ok_total: 0,
                         failed_total: 0,
+                        transitions: 0,
                     }
                 }
             };
             self.slots.push(slot);
         }
-        self.prefixes.reconfigure(prefixes, now);
-        // Services whose set of checks changed need their health recomputed.
-        let mut services: Vec<String> = self.slots.iter().map(|s| s.def.service.clone()).collect();
-        services.sort();
-        services.dedup();
-        self.update_services(services, now);
+        self.update_services(true);
         Ok(())
     }
 
-    /// Current state of every prefix, with its why.
-    pub fn prefix_states(&self) -> Vec<(Prefix, PrefixState, String)> {
-        self.prefixes
+    /// Every check as it is now, in configuration order.
+    pub fn check_status(&self) -> Vec<CheckStatus> {
+        self.slots
             .iter()
-            .map(|(p, s, w)| (*p, s.clone(), w.to_owned()))
+            .map(|s| CheckStatus {
+                name: s.def.name.clone(),
+                service: s.def.service.clone(),
+                health: s.machine.health(),
+                reason: s.machine.reason().to_owned(),
+                last_result: s.machine.last_result().cloned(),
+                last_at: s.last_at,
+                ok_total: s.ok_total,
+                failed_total: s.failed_total,
+                transitions: s.transitions,
+            })
             .collect()
     }
 
-    /// Everything known now.
-    pub fn status(&self) -> HealthStatus {
-        HealthStatus {
-            checks: self
-                .slots
-                .iter()
-                .map(|s| CheckStatus {
-                    name: s.def.name.clone(),
-                    service: s.def.service.clone(),
-                    health: s.machine.health(),
-                    reason: s.machine.reason().to_owned(),
-                    last_result: s.machine.last_result().cloned(),
-                    last_at: s.last_at,
-                    ok_total: s.ok_total,
-                    failed_total: s.failed_total,
-                })
-                .collect(),
-            prefixes: self.prefix_states(),
+    /// The report of what changed since the last one (taken: the next starts empty).
+    pub fn report(&mut self, at: Instant) -> HealthReport {
+        HealthReport {
+            at,
+            checks: self.check_status(),
+            services: std::mem::take(&mut self.changed),
         }
     }
 
-    /// Run until `shutdown`: checks at their intervals; transitions out on `events` (the
-    /// announcer's input: every one matters, so it is a queue), the whole state on `status`
-    /// after each change (readers want the latest, so it is a `watch`); drains and reloads in
-    /// on `commands`. Running checks are aborted at shutdown.
+    /// Run until `shutdown`: checks at their intervals; after each change one [`HealthReport`]
+    /// on `reports`; reloads in on `commands`. Running checks are aborted at shutdown.
     pub async fn run(
         mut self,
-        events: mpsc::Sender<HealthEvent>,
-        status: watch::Sender<HealthStatus>,
-        mut commands: mpsc::Receiver<HealthCommand>,
+        reports: mpsc::Sender<HealthReport>,
+        mut commands: mpsc::UnboundedReceiver<HealthCommand>,
         shutdown: CancellationToken,
     ) -> Self {
         let mut running: JoinSet<(u64, CheckResult)> = JoinSet::new();
@@ -308,9 +295,9 @@ impl Scheduler {
                     running.spawn(async move { (id, run_check(&spec).await) });
                 }
             }
-            self.flush(now, &events).await;
-            if std::mem::take(&mut dirty) {
-                status.send_replace(self.status());
+            dirty |= self.flush();
+            if std::mem::take(&mut dirty) && reports.send(self.report(now)).await.is_err() {
+                break;
             }
             let deadline = self
                 .slots
@@ -337,13 +324,10 @@ impl Scheduler {
                     }
                 }
                 cmd = commands.recv(), if commands_open => match cmd {
-                    Some(HealthCommand::Drain { prefix, drained }) => {
-                        self.prefixes.set_drained(prefix.as_ref(), drained, Instant::now());
-                        dirty = true;
-                    }
-                    Some(HealthCommand::Reload { checks, prefixes, reply }) => {
-                        let outcome = self.reload(checks, prefixes, Instant::now());
-                        let _ = reply.send(outcome);
+                    Some(HealthCommand::Reload { checks, prefixes }) => {
+                        if let Err(e) = self.reload(checks, prefixes, Instant::now()) {
+                            tracing::error!(?e, "health loop refused a validated reload");
+                        }
                         dirty = true;
                     }
                     None => commands_open = false,
@@ -355,48 +339,57 @@ impl Scheduler {
         self
     }
 
-    /// Move check transitions into service and prefix state, and send all events.
-    async fn flush(&mut self, now: Instant, events: &mpsc::Sender<HealthEvent>) {
-        let mut changed_services = Vec::new();
+    /// Take check transitions (logged, counted) and recompute the services they belong to.
+    /// Returns whether anything changed.
+    fn flush(&mut self) -> bool {
+        let mut any = false;
         for slot in &mut self.slots {
             while let Some(t) = slot.machine.poll_output() {
-                changed_services.push(slot.def.service.clone());
-                let _ = events
-                    .send(HealthEvent::CheckTransition {
-                        check: slot.def.name.clone(),
-                        transition: t,
-                    })
-                    .await;
+                any = true;
+                slot.transitions += 1;
+                tracing::info!(check = %slot.def.name, health = %t.health, reason = %t.reason, "check");
             }
         }
-        changed_services.sort();
-        changed_services.dedup();
-        self.update_services(changed_services, now);
-        while let Some(t) = self.prefixes.poll_output() {
-            let _ = events.send(HealthEvent::Prefix(t)).await;
+        if any {
+            self.update_services(false);
         }
+        any
     }
 
-    /// Recompute the health of `services` from their checks (Up when all are Up).
-    fn update_services(&mut self, services: Vec<String>, now: Instant) {
-        for service in services {
+    /// Recompute every service from its checks (Up when all are Up); queue those that changed
+    /// (all of them with `all`).
+    fn update_services(&mut self, all: bool) {
+        let mut names: Vec<String> = self.slots.iter().map(|s| s.def.service.clone()).collect();
+        names.sort();
+        names.dedup();
+        let mut fresh = BTreeMap::new();
+        for service in names {
             let checks = self.slots.iter().filter(|s| s.def.service == service);
             let down: Vec<String> = checks
                 .filter(|s| s.machine.health() == Health::Down)
                 .map(|s| format!("check {}: {}", s.def.name, s.machine.reason()))
                 .collect();
-            let (health, reason) = if down.is_empty() {
+            let state = if down.is_empty() {
                 (Health::Up, "all checks up".to_owned())
             } else {
                 (Health::Down, down.join("; "))
             };
-            self.prefixes.set_service(&service, health, &reason, now);
+            if all || self.services.get(&service) != Some(&state) {
+                self.changed.retain(|c| c.service != service);
+                self.changed.push(ServiceHealth {
+                    service: service.clone(),
+                    health: state.0,
+                    reason: state.1.clone(),
+                });
+            }
+            fresh.insert(service, state);
         }
+        self.services = fresh;
     }
 }
 
 /// Every problem with a configuration, not just the first (STYLE habit 7).
-fn validate(checks: &[CheckDef], prefixes: &[PrefixPolicy]) -> Vec<SchedulerError> {
+pub fn validate(checks: &[CheckDef], prefixes: &[PrefixPolicy]) -> Vec<SchedulerError> {
     let mut errors = Vec::new();
     let mut seen = BTreeMap::new();
     for c in checks {

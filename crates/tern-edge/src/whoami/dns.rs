@@ -13,45 +13,35 @@
 //! start a loop between two servers), is dropped; anything else that does not decode gets
 //! FORMERR with the query's id. Nothing here panics on any input (fuzz target `dns_query`).
 //!
-//! [`respond`] is the sans-IO core; [`serve_udp`] and [`serve_tcp`] take bound sockets and a
-//! cancellation token (STYLE habit 4) so tests bind port 0.
+//! [`respond`] is the sans-IO core; [`Whoami`] is it as a [`DnsHandler`] that
+//! [`crate::serve::dns::serve_udp`] and [`crate::serve::dns::serve_tcp`] serve.
 
-use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio_util::sync::CancellationToken;
 
 use tern_dns::{
     CLASS_CH, Edns, Header, Message, OPT_NSID, Question, RData, Record, TYPE_ANY, TYPE_TXT, rcode,
 };
 
 use super::SiteIdentity;
+use crate::serve::dns::{DnsHandler, DnsQuery};
+pub use crate::serve::dns::{EDNS_UDP_SIZE, Transport};
 
-/// UDP payload size we advertise and the most we send over UDP to an EDNS client: 1232 octets,
-/// the DNS Flag Day 2020 value that avoids IP fragmentation on IPv6 (RFC 9715 §3.2).
-pub const EDNS_UDP_SIZE: u16 = 1232;
-/// Largest reply over UDP to a client without EDNS (RFC 1035 §4.2.1).
-pub const CLASSIC_UDP_SIZE: usize = 512;
-/// A TCP connection that sends nothing for this long is closed (RFC 7766 §6.2.3 recommends
-/// seconds, not minutes).
-pub const TCP_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
-/// At most this many TCP connections at once; further ones are closed at accept.
-pub const MAX_TCP_CONNECTIONS: usize = 128;
-
-/// Which transport a query came over: it bounds the reply size.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
-    /// UDP: replies above the client's limit are truncated (TC set).
-    Udp,
-    /// TCP: no size limit below 65535.
-    Tcp,
+/// The reply to `query`, or `None` to drop it, with the default UDP payload limit
+/// ([`EDNS_UDP_SIZE`]). Pure; never panics.
+pub fn respond(query: &[u8], identity: &SiteIdentity, transport: Transport) -> Option<Vec<u8>> {
+    let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
+    let ctx = DnsQuery {
+        message: query,
+        client: unspecified,
+        local: unspecified,
+        transport,
+        udp_payload: EDNS_UDP_SIZE,
+    };
+    respond_within(query, identity, &ctx)
 }
 
-/// The reply to `query`, or `None` to drop it. Pure; never panics.
-pub fn respond(query: &[u8], identity: &SiteIdentity, transport: Transport) -> Option<Vec<u8>> {
+fn respond_within(query: &[u8], identity: &SiteIdentity, ctx: &DnsQuery<'_>) -> Option<Vec<u8>> {
     let header = Header::parse(query)?;
     if header.is_response() {
         return None;
@@ -66,15 +56,11 @@ pub fn respond(query: &[u8], identity: &SiteIdentity, transport: Transport) -> O
         }
     };
     reply.questions = query.questions.clone();
-    let limit = match (&query.edns, transport) {
-        (_, Transport::Tcp) => usize::from(u16::MAX),
-        (Some(e), Transport::Udp) => usize::from(e.udp_size.clamp(512, EDNS_UDP_SIZE)),
-        (None, Transport::Udp) => CLASSIC_UDP_SIZE,
-    };
+    let limit = ctx.reply_limit(query.edns.as_ref().map(|e| e.udp_size));
     let code = answer(&query, identity, &mut reply);
     if let Some(q_edns) = &query.edns {
         let mut edns = Edns {
-            udp_size: EDNS_UDP_SIZE,
+            udp_size: ctx.udp_payload,
             ..Edns::default()
         };
         if q_edns.has_option(OPT_NSID) {
@@ -142,80 +128,13 @@ fn chaos_text(q: &Question, identity: &SiteIdentity) -> Option<String> {
     }
 }
 
-/// Serve DNS over UDP on `socket` until `shutdown` is cancelled.
-pub async fn serve_udp(
-    socket: UdpSocket,
-    identity: Arc<SiteIdentity>,
-    shutdown: CancellationToken,
-) -> io::Result<()> {
-    let mut buf = vec![0u8; 65535];
-    loop {
-        let (len, peer) = tokio::select! {
-            () = shutdown.cancelled() => return Ok(()),
-            r = socket.recv_from(&mut buf) => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    tracing::debug!(error = %e, "dns udp receive failed");
-                    continue;
-                }
-            },
-        };
-        let Some(query) = buf.get(..len) else {
-            continue;
-        };
-        if let Some(reply) = respond(query, &identity, Transport::Udp) {
-            if let Err(e) = socket.send_to(&reply, peer).await {
-                tracing::debug!(%peer, error = %e, "dns udp send failed");
-            }
-        }
-    }
-}
+/// The "which site" responder as a [`DnsHandler`] for [`crate::serve::dns`].
+#[derive(Clone, Debug)]
+pub struct Whoami(pub Arc<SiteIdentity>);
 
-/// Serve DNS over TCP (RFC 7766: two-octet length prefix, several queries per connection) on
-/// `listener` until `shutdown` is cancelled; open connections are closed then.
-pub async fn serve_tcp(
-    listener: TcpListener,
-    identity: Arc<SiteIdentity>,
-    shutdown: CancellationToken,
-) -> io::Result<()> {
-    super::accept::serve_connections(
-        listener,
-        MAX_TCP_CONNECTIONS,
-        "dns tcp",
-        shutdown,
-        move |stream, _peer| {
-            let identity = identity.clone();
-            async move { tcp_connection(stream, &identity).await }
-        },
-    )
-    .await
-}
-
-async fn tcp_connection(mut stream: TcpStream, identity: &SiteIdentity) -> io::Result<()> {
-    let mut buf = vec![0u8; 65535];
-    loop {
-        let mut len = [0u8; 2];
-        match tokio::time::timeout(TCP_IDLE_TIMEOUT, stream.read_exact(&mut len)).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
-            Ok(Err(e)) => return Err(e),
-            Err(_) => return Ok(()),
-        }
-        let len = usize::from(u16::from_be_bytes(len));
-        let Some(msg) = buf.get_mut(..len) else {
-            return Ok(());
-        };
-        match tokio::time::timeout(TCP_IDLE_TIMEOUT, stream.read_exact(msg)).await {
-            Ok(r) => r?,
-            Err(_) => return Ok(()),
-        };
-        let Some(reply) = respond(msg, identity, Transport::Tcp) else {
-            return Ok(());
-        };
-        let mut out = Vec::with_capacity(reply.len() + 2);
-        out.extend_from_slice(&(reply.len() as u16).to_be_bytes());
-        out.extend_from_slice(&reply);
-        stream.write_all(&out).await?;
+impl DnsHandler for Whoami {
+    fn answer(&self, query: &DnsQuery<'_>) -> Option<Vec<u8>> {
+        respond_within(query.message, &self.0, query)
     }
 }
 

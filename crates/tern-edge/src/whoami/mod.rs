@@ -4,16 +4,12 @@
 //! them, on the addresses the daemon is configured to serve (normally the anycast one):
 //! - [`dns`]: CHAOS TXT `id.server` / `hostname.bind` and EDNS NSID (RFC 4892, RFC 5001), on top
 //!   of the workspace's DNS codec, the `tern-dns` crate, which the DNS health check
-//!   (`crate::probe`) shares;
-//! - [`http`]: a tiny HTTP/1.1 server with a route table, serving
-//!   [`trace`]'s `/cdn-cgi/trace` (Cloudflare's format) and open to more routes (`/metrics`,
-//!   control) when the daemon is wired.
+//!   (`crate::probe`) shares; a [`crate::serve::DnsHandler`];
+//! - [`trace`]: `/cdn-cgi/trace` (Cloudflare's format), a [`crate::serve::Handler`].
 //!
-//! Each server takes a bound listener and a cancellation token (STYLE habit 4).
+//! Both are handlers of the daemon's one server layer, [`crate::serve`].
 
-mod accept;
 pub mod dns;
-pub mod http;
 pub mod trace;
 
 use tern_types::SiteId;

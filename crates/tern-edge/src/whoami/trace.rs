@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::SiteIdentity;
-use super::http::{Handler, Request, Response};
+use crate::serve::http::{Handler, Request, Response};
 
 /// The path Cloudflare serves it on.
 pub const TRACE_PATH: &str = "/cdn-cgi/trace";

@@ -1,8 +1,10 @@
 //! Validation of `[site.NAME.edge]` and of the daemon's per-session knobs (`port`,
-//! `hold_time`): raw ([`crate::raw::RawEdge`]) → [`crate::edge::Edge`].
+//! `hold_time`, `connect_retry`, `error_wait`): raw ([`crate::raw::RawEdge`]) →
+//! [`crate::edge::Edge`].
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use tern_types::SiteId;
 use toml::Spanned;
@@ -105,6 +107,60 @@ pub(crate) fn session_knobs(cx: &mut Ctx<'_>, ru: &RawUpstream) -> (u16, Option<
         v
     });
     (port, hold)
+}
+
+/// `connect_retry` and `error_wait` of an upstream (BIRD's `connect retry time` and `error wait
+/// time`): whole seconds (BIRD counts seconds), at least 1 s, the error wait's first value not
+/// above its second.
+pub(crate) fn retry_knobs(
+    cx: &mut Ctx<'_>,
+    ru: &RawUpstream,
+) -> (Option<Duration>, Option<(Duration, Duration)>) {
+    let secs = |cx: &mut Ctx<'_>, text: &str, span: &std::ops::Range<usize>, key: &str| {
+        match super::service::parse_duration(text) {
+            Some(d) if d >= Duration::from_secs(1) && d.subsec_nanos() == 0 => Some(d),
+            _ => {
+                cx.error(
+                    "bad-duration",
+                    span,
+                    format!("{key} = {text:?} is not a whole number of seconds, at least 1"),
+                    "write e.g. \"5s\" or \"2m\" (BIRD counts whole seconds)",
+                );
+                None
+            }
+        }
+    };
+    let retry = ru
+        .connect_retry
+        .as_ref()
+        .and_then(|r| secs(cx, r.get_ref(), &r.span(), "connect_retry"));
+    let wait = ru.error_wait.as_ref().and_then(|w| {
+        let span = w.span();
+        let [a, b] = w.get_ref().as_slice() else {
+            cx.error(
+                "bad-error-wait",
+                &span,
+                "error_wait needs two durations: the first wait and the largest",
+                "write e.g. error_wait = [\"5s\", \"120s\"]",
+            );
+            return None;
+        };
+        let (a, b) = (
+            secs(cx, a, &span, "error_wait")?,
+            secs(cx, b, &span, "error_wait")?,
+        );
+        if a > b {
+            cx.error(
+                "bad-error-wait",
+                &span,
+                format!("error_wait starts at {a:?}, above its largest {b:?}"),
+                "put the smaller value first",
+            );
+            return None;
+        }
+        Some((a, b))
+    });
+    (retry, wait)
 }
 
 #[cfg(test)]

@@ -147,6 +147,7 @@ pub fn validate(raw: RawFile, src: &Source, providers: &Providers) -> (Network, 
         .filter_map(|s| service::service(&mut cx, s, &prefixes))
         .collect();
 
+    let dns = crate::dns::dns(&mut cx, raw.dns.as_ref(), &prefixes, &sites, base);
     let network = Network {
         name: rn.name,
         asn,
@@ -156,6 +157,7 @@ pub fn validate(raw: RawFile, src: &Source, providers: &Providers) -> (Network, 
         prefixes,
         sites,
         services,
+        dns,
     };
     let mut diags = cx.diags;
     dedup(&mut diags);

@@ -52,6 +52,26 @@ pub(crate) fn service(
 ) -> Option<Service> {
     let span = rs.span();
     let rs = rs.get_ref();
+    let hold = |cx: &mut Ctx<'_>, v: Option<&Spanned<String>>| {
+        let v = v?;
+        let d = parse_duration(v.get_ref());
+        if d.is_none() {
+            cx.error(
+                "bad-duration",
+                &v.span(),
+                format!("{:?} is not a duration", v.get_ref()),
+                "write e.g. \"10s\", \"10m\", or \"0s\" to turn damping off",
+            );
+        }
+        d
+    };
+    let hold_down = hold(cx, rs.hold_down.as_ref());
+    let hold_down_max = hold(cx, rs.hold_down_max.as_ref());
+    let damping = tern_health::Damping {
+        hold_down: hold_down.unwrap_or(tern_health::spec::DEFAULT_HOLD_DOWN),
+        max_hold_down: hold_down_max.unwrap_or(tern_health::spec::DEFAULT_MAX_HOLD_DOWN),
+        ..tern_health::Damping::default()
+    };
     let mut prefixes = Vec::new();
     for p in &rs.prefixes {
         let Some(v) = cx.parse::<Prefix>("bad-prefix", p) else {
@@ -91,7 +111,14 @@ pub(crate) fn service(
             format!("add a [[service.check]] for {}", rs.name.get_ref()),
         );
     }
-    let checks = rs.checks.iter().filter_map(|c| check(cx, c)).collect();
+    // The service's damping goes through the timing rule with its first check (reported once).
+    let plain = tern_health::Damping::default();
+    let checks = rs
+        .checks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| check(cx, c, if i == 0 { &damping } else { &plain }))
+        .collect();
     let on_failure = match &rs.on_failure {
         None => OnFailure::Withdraw,
         Some(f) => {
@@ -144,25 +171,33 @@ pub(crate) fn service(
         prefixes,
         checks,
         on_failure,
+        hold_down,
+        hold_down_max,
     })
 }
 
-fn check(cx: &mut Ctx<'_>, rc: &Spanned<RawCheck>) -> Option<Check> {
+fn check(
+    cx: &mut Ctx<'_>,
+    rc: &Spanned<RawCheck>,
+    damping: &tern_health::Damping,
+) -> Option<Check> {
     let span = rc.span();
     let rc = rc.get_ref();
     let kind = *rc.kind.get_ref();
     let interval = duration(cx, rc.interval.as_ref(), DEFAULT_CHECK_INTERVAL);
     let timeout = duration(cx, rc.timeout.as_ref(), DEFAULT_CHECK_TIMEOUT);
-    if timeout > interval {
-        cx.push(
-            Severity::Warning,
-            "check-timeout",
-            &span,
-            format!(
-                "timeout {timeout:?} is longer than interval {interval:?}: checks would overlap"
-            ),
-            "make timeout shorter than interval",
-        );
+    // The rule `tern run` applies, from the same function: an error here as there.
+    for e in tern_health::spec::timing_errors(interval, timeout, damping) {
+        let code = match e {
+            tern_health::CheckSpecError::HoldDownOrder { .. } => "bad-hold-down",
+            _ => "check-timeout",
+        };
+        let fix = if code == "bad-hold-down" {
+            "make hold_down_max at least hold_down"
+        } else {
+            "make timeout shorter than interval"
+        };
+        cx.error(code, &span, e.to_string(), fix);
     }
     let mut count = |v: &Option<Spanned<u32>>, default: u32, what: &str| match v {
         Some(n) if *n.get_ref() == 0 => {

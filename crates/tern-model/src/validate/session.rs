@@ -292,6 +292,7 @@ pub(crate) fn upstream(
     };
     let export = super::intent::compile(cx, rs, ru, &name, remote_as, dict.as_ref());
     let (port, hold_time) = super::edge::session_knobs(cx, ru);
+    let (connect_retry, error_wait) = super::edge::retry_knobs(cx, ru);
     Some(Upstream {
         name,
         provider_asn: dict.as_ref().map(|d| d.asn),
@@ -305,6 +306,8 @@ pub(crate) fn upstream(
         export,
         port,
         hold_time,
+        connect_retry,
+        error_wait,
         location: cx.loc(&span),
     })
 }

@@ -39,15 +39,22 @@ pub enum CtlCommand {
     Routes,
     /// Latest health check results.
     Checks,
-    /// Drain one prefix, or every prefix of the site.
+    /// Drain one prefix, or every prefix of the site but its unicast ones (which keep the box
+    /// reachable; `--all` drains them too).
     Drain {
-        /// Prefix (default: all).
+        /// Prefix (default: every prefix but the unicast ones).
         prefix: Option<Prefix>,
+        /// Without a prefix: the unicast prefixes too.
+        #[arg(long, conflicts_with = "prefix")]
+        all: bool,
     },
     /// Undo a drain by `tern ctl drain` (a drain file stays in force).
     Undrain {
-        /// Prefix (default: all).
+        /// Prefix (default: every prefix but the unicast ones).
         prefix: Option<Prefix>,
+        /// Without a prefix: the unicast prefixes too.
+        #[arg(long, conflicts_with = "prefix")]
+        all: bool,
     },
     /// Reload tern.toml (like SIGHUP), printing what changed or why it was refused.
     Reload,
@@ -79,8 +86,14 @@ pub fn run(a: Args) -> anyhow::Result<Exit> {
         CtlCommand::Status => Request::Status,
         CtlCommand::Routes => Request::Routes,
         CtlCommand::Checks => Request::Checks,
-        CtlCommand::Drain { prefix } => Request::Drain { prefix: *prefix },
-        CtlCommand::Undrain { prefix } => Request::Undrain { prefix: *prefix },
+        CtlCommand::Drain { prefix, all } => Request::Drain {
+            prefix: *prefix,
+            all: *all,
+        },
+        CtlCommand::Undrain { prefix, all } => Request::Undrain {
+            prefix: *prefix,
+            all: *all,
+        },
         CtlCommand::Reload => Request::Reload,
     };
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -568,6 +568,11 @@ fn print_up(st: &LabState, took: Duration) {
             );
         }
     }
+    if topo.links.iter().all(|l| l.a_addr4.is_none())
+        && topo.sites.iter().all(|s| s.dropped.is_empty())
+    {
+        println!("  IPv6 only: tern.toml has no IPv4 session, so the lab has no IPv4 at all");
+    }
     if !st.netem {
         println!(
             "  note: this kernel has no tc netem, so link delays are not applied; RTTs are the lab's own"

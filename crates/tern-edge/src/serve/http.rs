@@ -1,7 +1,8 @@
-//! A deliberately tiny HTTP/1.1 server (RFC 9112) with a route table.
+//! A deliberately tiny HTTP/1.1 server (RFC 9112) with a route table, on [`super::accept`].
 //!
-//! The daemon serves a handful of small, read-only, GET-only documents — `/cdn-cgi/trace`
-//! today, Prometheus `/metrics` and status pages when the daemon is wired — so instead of hyper
+//! The daemon serves a handful of small, read-only, GET-only documents — the "which site"
+//! `/cdn-cgi/trace` ([`crate::whoami::trace`]) and Prometheus `/metrics` ([`crate::metrics`]),
+//! both [`Handler`]s — so instead of hyper
 //! (and its dependency tree) this is one request per connection, `Connection: close`, GET and
 //! HEAD only, no request bodies. A daemon adds routes with [`Router::route`]; a [`Handler`] is any
 //! `Fn(&Request) -> Response` (handlers read shared state, e.g. a `watch` receiver, and render).
@@ -25,6 +26,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+use super::accept::{Limits, serve_connections};
+
 /// Largest request head accepted.
 pub const MAX_HEAD_BYTES: usize = 8 * 1024;
 /// Most header lines accepted.
@@ -39,6 +42,11 @@ pub const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
 pub const LINGER_BYTES: usize = 256 * 1024;
 /// Most connections served at once.
 pub const MAX_CONNECTIONS: usize = 256;
+/// A connection is closed after this long whatever it does (head, write and linger together
+/// need at most 22 s).
+pub const MAX_LIFETIME: Duration = Duration::from_secs(30);
+/// The default limits: [`MAX_CONNECTIONS`], a quarter of them per client, [`MAX_LIFETIME`].
+pub const LIMITS: Limits = Limits::new(MAX_CONNECTIONS, MAX_LIFETIME);
 
 /// A parsed request head.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -301,22 +309,27 @@ fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-/// Serve `router` on `listener` until `shutdown` is cancelled; open connections are dropped then.
+/// Serve `router` on `listener` with the default [`LIMITS`] until `shutdown` is cancelled; open
+/// connections are dropped then.
 pub async fn serve(
     listener: TcpListener,
     router: Arc<Router>,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
-    super::accept::serve_connections(
-        listener,
-        MAX_CONNECTIONS,
-        "http",
-        shutdown,
-        move |stream, peer| {
-            let router = router.clone();
-            async move { connection(stream, peer, &router).await }
-        },
-    )
+    serve_with(listener, router, LIMITS, shutdown).await
+}
+
+/// [`serve`] with other limits.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Arc<Router>,
+    limits: Limits,
+    shutdown: CancellationToken,
+) -> io::Result<()> {
+    serve_connections(listener, limits, "http", shutdown, move |stream, peer| {
+        let router = router.clone();
+        async move { connection(stream, peer, &router).await }
+    })
     .await
 }
 
