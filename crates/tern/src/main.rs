@@ -38,6 +38,8 @@ enum Command {
     Run(cmd::run::Args),
     /// Control a running site daemon: status, routes, checks, drain, undrain, reload.
     Ctl(cmd::ctl::Args),
+    /// Predict the catchment of a tern.toml on an AS graph (CAIDA file or a lab); --compare.
+    Simulate(cmd::simulate::Args),
     /// GeoDNS: serve [dns] with each client's best healthy site, build the latency map, explain.
     Dns(cmd::dns::Args),
     /// The provider community dictionaries: list them, or show one's communities.
@@ -77,6 +79,7 @@ fn main() -> std::process::ExitCode {
         Command::Lab(a) => cmd::lab::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Ctl(a) => cmd::ctl::run(a),
+        Command::Simulate(a) => cmd::simulate::run(a),
         Command::Dns(a) => cmd::dns::run(a),
         Command::Providers(a) => cmd::providers::run(a),
         Command::Observe(a) => cmd::observe::run(a),

@@ -91,7 +91,7 @@ fn jsonl_dump_reads_like_the_api_array() {
     assert_eq!(a["by_site"], l["by_site"]);
     assert_eq!(l["inputs"][0]["skipped"]["count"], 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("1 broken records skipped"), "{stderr}");
+    assert!(stderr.contains("1 broken record(s) skipped"), "{stderr}");
     assert!(
         stderr.contains(&format!("record #{}", arr.len())),
         "{stderr}"

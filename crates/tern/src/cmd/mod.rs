@@ -11,3 +11,4 @@ pub mod providers;
 pub mod publish;
 pub mod render;
 pub mod run;
+pub mod simulate;
