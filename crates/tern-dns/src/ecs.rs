@@ -112,22 +112,18 @@ impl ClientSubnet {
 
     /// The option data on the wire.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let (family, octets): (u16, Vec<u8>) = match self.addr {
-            IpAddr::V4(a) => (1, a.octets().to_vec()),
-            IpAddr::V6(a) => (2, a.octets().to_vec()),
-        };
+        let family: u16 = if self.addr.is_ipv4() { 1 } else { 2 };
         let source = self.source_prefix.min(max_len(self.addr));
         let n = usize::from(source.div_ceil(8));
         let mut out = Vec::with_capacity(4 + n);
         out.extend_from_slice(&family.to_be_bytes());
         out.push(source);
         out.push(self.scope_prefix);
-        let addr = truncate(self.addr, source);
-        let bytes = match addr {
-            IpAddr::V4(a) => a.octets().to_vec(),
-            IpAddr::V6(a) => a.octets().to_vec(),
-        };
-        out.extend_from_slice(&bytes[..n.min(octets.len())]);
+        // One allocation: this runs for every answer to an ECS query.
+        match truncate(self.addr, source) {
+            IpAddr::V4(a) => out.extend_from_slice(a.octets().get(..n).unwrap_or(&[])),
+            IpAddr::V6(a) => out.extend_from_slice(a.octets().get(..n).unwrap_or(&[])),
+        }
         out
     }
 }

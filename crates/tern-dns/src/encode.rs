@@ -17,23 +17,28 @@ pub const MAX_COMPRESSION_ENTRIES: usize = 64;
 
 struct Writer {
     out: Vec<u8>,
-    /// Lower-cased uncompressed wire form of a suffix, and where it was written.
-    table: Vec<(Vec<u8>, u16)>,
+    /// Where earlier name suffixes start in `out` (each a complete name: labels ending in the
+    /// root or a pointer). Compared in place, so compression allocates nothing.
+    table: Vec<u16>,
 }
 
 impl Writer {
     fn name(&mut self, name: &Name) {
         let labels = name.labels();
         for i in 0..labels.len() {
-            let key = suffix_key(&labels[i..]);
-            if let Some((_, at)) = self.table.iter().find(|(k, _)| *k == key) {
-                let p = 0xc000 | *at;
+            let suffix = &labels[i..];
+            if let Some(&at) = self
+                .table
+                .iter()
+                .find(|&&at| written_eq(&self.out, usize::from(at), suffix))
+            {
+                let p = 0xc000 | at;
                 self.out.extend_from_slice(&p.to_be_bytes());
                 return;
             }
             // Pointers hold 14 bits of offset.
             if self.out.len() < 0x3fff && self.table.len() < MAX_COMPRESSION_ENTRIES {
-                self.table.push((key, self.out.len() as u16));
+                self.table.push(self.out.len() as u16);
             }
             let l = &labels[i];
             self.out.push(l.len() as u8);
@@ -65,13 +70,36 @@ impl Writer {
     }
 }
 
-fn suffix_key(labels: &[Vec<u8>]) -> Vec<u8> {
-    let mut k = Vec::new();
-    for l in labels {
-        k.push(l.len() as u8);
-        k.extend(l.iter().map(u8::to_ascii_lowercase));
+/// Is the name written at `at` in `out` equal to `labels`, ignoring ASCII case (RFC 4343)?
+/// Follows the pointers this writer wrote (each strictly backwards, so the walk ends); a name
+/// still being written has no end yet and never matches.
+fn written_eq(out: &[u8], mut at: usize, labels: &[Vec<u8>]) -> bool {
+    let mut rest = labels.iter();
+    loop {
+        let Some(&l) = out.get(at) else {
+            return false;
+        };
+        if l & 0xc0 == 0xc0 {
+            let Some(&lo) = out.get(at + 1) else {
+                return false;
+            };
+            let target = usize::from(u16::from_be_bytes([l & 0x3f, lo]));
+            if target >= at {
+                return false;
+            }
+            at = target;
+            continue;
+        }
+        let l = usize::from(l);
+        match rest.next() {
+            None => return l == 0,
+            Some(want) if want.len() == l && l > 0 => match out.get(at + 1..at + 1 + l) {
+                Some(have) if have.eq_ignore_ascii_case(want) => at += 1 + l,
+                _ => return false,
+            },
+            Some(_) => return false,
+        }
     }
-    k
 }
 
 impl Message {
@@ -219,6 +247,51 @@ mod tests {
         let unpacked = Message::parse(&plain).unwrap();
         assert_eq!(back.answers.len(), unpacked.answers.len());
         assert_eq!(back.authority, unpacked.authority);
+    }
+
+    #[test]
+    fn compression_matches_case_insensitively_and_only_whole_names() {
+        let mut m = Message::query(
+            9,
+            Question {
+                name: n("a.a.a.Example.net"),
+                qtype: TYPE_NS,
+                qclass: CLASS_IN,
+            },
+        );
+        for (owner, target) in [
+            ("A.a.example.NET", "a.a.a.example.net"),
+            ("a.example.net", "b.a.a.a.EXAMPLE.net"),
+            ("example.net", "net"),
+            ("a.a", "a"),
+        ] {
+            m.answers.push(Record {
+                name: n(owner),
+                rtype: TYPE_NS,
+                class: CLASS_IN,
+                ttl: 1,
+                data: RData::Name(n(target)),
+            });
+        }
+        let packed = m.to_wire(65535);
+        assert!(packed.len() < m.to_bytes().len());
+        let back = Message::parse(&packed).unwrap();
+        assert_eq!(back.answers.len(), m.answers.len());
+        for (got, want) in back.answers.iter().zip(&m.answers) {
+            assert!(
+                got.name.eq_ignore_case(&want.name),
+                "{} vs {}",
+                got.name,
+                want.name
+            );
+            match (&got.data, &want.data) {
+                (RData::Name(g), RData::Name(w)) => assert!(g.eq_ignore_case(w), "{g} vs {w}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        // The second owner is wholly a pointer to a suffix of the question name.
+        let q_end = 12 + n("a.a.a.Example.net").wire_len() + 4;
+        assert_eq!(packed[q_end] & 0xc0, 0xc0);
     }
 
     #[test]

@@ -516,3 +516,33 @@ fn random_bytes_never_panic() {
         }
     }
 }
+
+/// A loop for profilers (`valgrind --tool=callgrind` on the release test binary with
+/// `--ignored query_path_loop`): the bench's two workloads, static A/AAAA and geo A with ECS,
+/// answered and encoded. Asserts the answers so a broken fast path cannot hide here.
+#[test]
+#[ignore = "profiling driver, not a test"]
+fn query_path_loop() {
+    let r = responder(None);
+    let n: usize = std::env::var("TERN_LOOP")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let queries = [
+        q("ns1.example.net", TYPE_AAAA, None),
+        q("www.example.net", TYPE_A, ecs("198.51.100.7", 24)),
+    ];
+    let which = std::env::var("TERN_LOOP_KIND").unwrap_or_default();
+    let peer: IpAddr = RESOLVER.parse().unwrap();
+    let mut bytes = 0usize;
+    for i in 0..n {
+        let query = match which.as_str() {
+            "static" => &queries[0],
+            "geo" => &queries[1],
+            _ => &queries[i % 2],
+        };
+        let reply = r.respond(query, peer, Transport::Udp, Up::ALL).unwrap();
+        bytes += reply.to_bytes().len();
+    }
+    assert!(bytes > n * 40);
+}

@@ -98,6 +98,35 @@ pub fn key(n: &Name) -> String {
     s
 }
 
+/// Longest key: a name is at most 255 octets on the wire, and its key is shorter.
+const KEY_MAX: usize = 256;
+
+/// [`key`] written into `buf` instead of a new string: the per-query form.
+fn key_in<'b>(n: &Name, buf: &'b mut [u8; KEY_MAX]) -> &'b str {
+    let mut len = 0;
+    for (i, l) in n.labels().iter().enumerate() {
+        let dot = usize::from(i > 0);
+        let Some(out) = buf.get_mut(len..len + dot + l.len()) else {
+            // Longer than any valid name: no owner can match (Name caps the length anyway).
+            return "\0";
+        };
+        if dot == 1 {
+            out[0] = b'.';
+        }
+        for (o, &c) in out[dot..].iter_mut().zip(l) {
+            let c = c.to_ascii_lowercase();
+            *o = if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
+                c
+            } else {
+                0
+            };
+        }
+        len += dot + l.len();
+    }
+    // Only ASCII was written.
+    std::str::from_utf8(&buf[..len]).unwrap_or("\0")
+}
+
 impl Zone {
     /// Builds the zone of a validated `[dns]`.
     pub fn new(d: &Dns) -> Zone {
@@ -240,19 +269,23 @@ impl Zone {
         if !self.contains(qname) {
             return Lookup::NotInZone;
         }
-        let k = key(qname);
+        let mut buf = [0u8; KEY_MAX];
+        let k = key_in(qname, &mut buf);
         // A delegation at or above the name (below the apex) wins (RFC 1034 §4.3.2 step 3b).
         for cut in &self.delegations {
-            if k == *cut || k.ends_with(&format!(".{cut}")) {
+            let below = k.len() > cut.len()
+                && k.ends_with(cut.as_str())
+                && k.as_bytes()[k.len() - cut.len() - 1] == b'.';
+            if k == *cut || below {
                 if let Some(node) = self.nodes.get(cut) {
                     return Lookup::Delegation(node.rrset(TYPE_NS).cloned().collect());
                 }
             }
         }
-        if let Some(node) = self.nodes.get(&k) {
+        if let Some(node) = self.nodes.get(k) {
             return Lookup::Found(node);
         }
-        if k == self.apex_key || self.existing.contains(&k) {
+        if k == self.apex_key || self.existing.contains(k) {
             return Lookup::EmptyNonTerminal;
         }
         Lookup::NxDomain
@@ -318,5 +351,15 @@ mod tests {
             .clone();
         assert_eq!(tricky.labels().len(), 3);
         assert_eq!(z.lookup(&tricky), Lookup::NxDomain);
+        // The per-query key is the stored key.
+        for name in [
+            &n("WWW.Example.NET"),
+            &n("."),
+            &n("a_b-c.x9.example.net"),
+            &tricky,
+        ] {
+            let mut buf = [0u8; KEY_MAX];
+            assert_eq!(key_in(name, &mut buf), key(name));
+        }
     }
 }

@@ -9,7 +9,7 @@
 //! the rest is the handler's call, [`formerr`] builds it).
 //!
 //! Limits, so that no client can hurt the others:
-//! - UDP is one task answering in order; the handler is synchronous and must be quick (no I/O).
+//! - UDP is one thread answering in order; the handler is synchronous and must be quick (no I/O).
 //! - TCP connections go through [`super::accept`]: a connection cap, a per-client cap, a
 //!   lifetime bound; each connection is its own task, so a stalled client (half a length
 //!   prefix, never reading its replies) only stalls itself: reads give up after
@@ -138,25 +138,56 @@ impl Default for DnsLimits {
     }
 }
 
-/// Serve DNS over UDP on `socket` until `shutdown` is cancelled.
+/// How often the UDP thread looks at the shutdown token while no query arrives.
+const UDP_SHUTDOWN_POLL: Duration = Duration::from_millis(100);
+
+/// Serve DNS over UDP on `socket` until `shutdown` is cancelled (or this future is dropped).
+///
+/// The loop runs on a thread of its own with a blocking socket: each query then costs one
+/// `recvfrom` and one `sendto`, where the async loop paid a failed `recvfrom`, an
+/// `epoll_wait` and a task wake-up besides (measured in docs/benchmarks.md). The thread looks
+/// at the token every [`UDP_SHUTDOWN_POLL`], so it ends at most that long after the cancel, and
+/// this function returns when it has.
 pub async fn serve_udp<H: DnsHandler + ?Sized>(
     socket: UdpSocket,
     handler: Arc<H>,
     limits: DnsLimits,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
+    let socket = socket.into_std()?;
+    socket.set_nonblocking(false)?;
+    socket.set_read_timeout(Some(UDP_SHUTDOWN_POLL))?;
+    // Dropping this future (an aborted task) stops the thread too.
+    let stop = shutdown.child_token();
+    let _guard = stop.clone().drop_guard();
+    tokio::task::spawn_blocking(move || udp_loop(&socket, &*handler, limits, &stop))
+        .await
+        .map_err(io::Error::other)?
+}
+
+fn udp_loop<H: DnsHandler + ?Sized>(
+    socket: &std::net::UdpSocket,
+    handler: &H,
+    limits: DnsLimits,
+    stop: &CancellationToken,
+) -> io::Result<()> {
     let local = socket.local_addr()?;
     let mut buf = vec![0u8; 65535];
-    loop {
-        let (len, client) = tokio::select! {
-            () = shutdown.cancelled() => return Ok(()),
-            r = socket.recv_from(&mut buf) => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    tracing::debug!(error = %e, "dns udp receive failed");
-                    continue;
-                }
-            },
+    while !stop.is_cancelled() {
+        let (len, client) = match socket.recv_from(&mut buf) {
+            Ok(x) => x,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue;
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "dns udp receive failed");
+                continue;
+            }
         };
         let Some(message) = buf.get(..len) else {
             continue;
@@ -169,11 +200,12 @@ pub async fn serve_udp<H: DnsHandler + ?Sized>(
             udp_payload: limits.udp_payload,
         };
         if let Some(reply) = handler.answer(&query) {
-            if let Err(e) = socket.send_to(&reply, client).await {
+            if let Err(e) = socket.send_to(&reply, client) {
                 tracing::debug!(%client, error = %e, "dns udp send failed");
             }
         }
     }
+    Ok(())
 }
 
 /// Serve DNS over TCP (RFC 7766: two-octet length prefix, several messages per connection) on
