@@ -8,7 +8,7 @@ mod interop_support;
 use std::time::Duration;
 
 use daemon_support::*;
-use tern_edge::ctl::proto::Request;
+use tern_edge::ctl::proto::{Request, Response};
 
 const UNICAST: &str = "2001:db8:201::/48";
 
@@ -26,7 +26,7 @@ async fn drain_keeps_the_unicast_prefix_unless_all() {
     );
     std::fs::write(&lab.config, text).unwrap();
     let r = lab.ctl(Request::Reload).await;
-    assert!(r.ok, "{r:?}");
+    assert!(r.is_ok(), "{r:?}");
     lab.wait_route(UNICAST, "announced after reload", UP, |_| true)
         .await;
 
@@ -36,8 +36,11 @@ async fn drain_keeps_the_unicast_prefix_unless_all() {
             all: false,
         })
         .await;
-    assert!(r.ok, "{r:?}");
-    let lines = r.result.unwrap()["lines"].to_string();
+    assert!(r.is_ok(), "{r:?}");
+    let Response::Done(done) = r else {
+        panic!("not a done reply")
+    };
+    let lines = done.lines.join("\n");
     assert!(lines.contains("drained 2 prefix(es)"), "{lines}");
     assert!(
         lines.contains(&format!(
@@ -57,10 +60,12 @@ async fn drain_keeps_the_unicast_prefix_unless_all() {
             all: true,
         })
         .await;
-    assert!(r.ok, "{r:?}");
+    assert!(r.is_ok(), "{r:?}");
     lab.wait_gone(UNICAST, Duration::from_secs(5)).await;
-    let st = lab.ctl(Request::Status).await.result.unwrap();
-    assert_eq!(st["ctl_drained"][0], "all", "{st}");
+    let Response::Status(st) = lab.ctl(Request::Status).await else {
+        panic!("not a status reply")
+    };
+    assert_eq!(st.ctl_drained[0], "all", "{st:?}");
 
     let r = lab
         .ctl(Request::Undrain {
@@ -68,7 +73,7 @@ async fn drain_keeps_the_unicast_prefix_unless_all() {
             all: true,
         })
         .await;
-    assert!(r.ok, "{r:?}");
+    assert!(r.is_ok(), "{r:?}");
     for p in [P4, P6, UNICAST] {
         lab.wait_route(
             p,

@@ -52,16 +52,14 @@ async fn service_failure_withdraws_and_recovery_reannounces() {
     );
     assert!(gone6 < Duration::from_secs(10));
 
-    let status = lab.ctl(tern_edge::ctl::proto::Request::Status).await;
-    let prefixes = &status.result.as_ref().unwrap()["prefixes"];
-    assert_eq!(prefixes[0]["state"], "down", "{status:?}");
-    assert!(
-        prefixes[0]["why"]
-            .as_str()
-            .unwrap()
-            .contains("service web down"),
-        "{status:?}"
-    );
+    let tern_edge::ctl::proto::Response::Status(status) =
+        lab.ctl(tern_edge::ctl::proto::Request::Status).await
+    else {
+        panic!("not a status reply")
+    };
+    let prefixes = &status.prefixes;
+    assert_eq!(prefixes[0].state, "down", "{status:?}");
+    assert!(prefixes[0].why.contains("service web down"), "{status:?}");
 
     // Recovery: rise 2 and the first flap's hold-down (10 s by default).
     let t1 = Instant::now();
@@ -149,11 +147,12 @@ async fn degraded_service_is_announced_with_its_prepend() {
         attr(a, "BGP.as_path") == Some("65001 65001 65001")
     })
     .await;
-    let status = lab.ctl(tern_edge::ctl::proto::Request::Status).await;
-    let st = status.result.unwrap()["prefixes"][0]["state"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let tern_edge::ctl::proto::Response::Status(status) =
+        lab.ctl(tern_edge::ctl::proto::Request::Status).await
+    else {
+        panic!("not a status reply")
+    };
+    let st = status.prefixes[0].state.clone();
     assert!(st.starts_with("degraded"), "{st}");
     lab.stop().await;
 }

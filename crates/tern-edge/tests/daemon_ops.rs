@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use daemon_support::*;
-use tern_edge::ctl::proto::Request;
+use tern_edge::ctl::proto::{Request, Response};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drain_and_undrain_by_ctl_and_by_file() {
@@ -25,7 +25,7 @@ async fn drain_and_undrain_by_ctl_and_by_file() {
             all: false,
         })
         .await;
-    assert!(r.ok, "{r:?}");
+    assert!(r.is_ok(), "{r:?}");
     let gone = lab.wait_gone(P4, Duration::from_secs(5)).await;
     println!(
         "MEASURED tern ctl drain → gone from BIRD: {:.0} ms",
@@ -33,16 +33,18 @@ async fn drain_and_undrain_by_ctl_and_by_file() {
     );
     assert!(gone < Duration::from_secs(5));
     assert!(lab.route(P6).is_ok(), "draining {P4} must leave {P6} alone");
-    let st = lab.ctl(Request::Status).await.result.unwrap();
-    assert_eq!(st["prefixes"][0]["state"], "drained (withdrawn)", "{st}");
-    assert_eq!(st["ctl_drained"][0], P4, "{st}");
+    let Response::Status(st) = lab.ctl(Request::Status).await else {
+        panic!("not a status reply")
+    };
+    assert_eq!(st.prefixes[0].state, "drained (withdrawn)", "{st:?}");
+    assert_eq!(st.ctl_drained[0], P4, "{st:?}");
     let r = lab
         .ctl(Request::Undrain {
             prefix: Some(P4.parse().unwrap()),
             all: false,
         })
         .await;
-    assert!(r.ok, "{r:?}");
+    assert!(r.is_ok(), "{r:?}");
     lab.wait_route(P4, "back after undrain", Duration::from_secs(5), |_| true)
         .await;
 
@@ -54,7 +56,7 @@ async fn drain_and_undrain_by_ctl_and_by_file() {
         })
         .await;
     assert!(
-        !r.ok && r.error.as_deref().unwrap().contains("not announced"),
+        r.error().unwrap().message.contains("not announced"),
         "{r:?}"
     );
 
@@ -102,7 +104,7 @@ async fn drain_with_prepend_keeps_the_route_less_attractive() {
             all: false,
         })
         .await;
-    assert!(r.ok, "{r:?}");
+    assert!(r.is_ok(), "{r:?}");
     let a = lab
         .wait_route(P4, "drained with prepend", Duration::from_secs(5), |a| {
             attr(a, "BGP.as_path") == Some("65001 65001 65001 65001")
@@ -141,8 +143,11 @@ async fn reload_changes_communities_on_the_open_session_and_refuses_bad_files() 
     };
     lab.write_config(&k);
     let r = lab.ctl(Request::Reload).await;
-    assert!(r.ok, "{r:?}");
-    let lines = r.result.unwrap().to_string();
+    assert!(r.is_ok(), "{r:?}");
+    let Response::Done(done) = r else {
+        panic!("not a done reply")
+    };
+    let lines = done.lines.join("\n");
     assert!(
         lines.contains("bird4: export attributes changed"),
         "{lines}"
@@ -160,15 +165,17 @@ async fn reload_changes_communities_on_the_open_session_and_refuses_bad_files() 
         "the IPv4 session was reset by an attribute change"
     );
     assert_eq!(lab.since("tern6"), since6, "the IPv6 session was touched");
-    let st = lab.ctl(Request::Status).await.result.unwrap();
-    assert_eq!(st["sessions"][0]["established_count"], 1, "{st}");
-    assert_eq!(st["sessions"][0]["state"], "Established", "{st}");
+    let Response::Status(st) = lab.ctl(Request::Status).await else {
+        panic!("not a status reply")
+    };
+    assert_eq!(st.sessions[0].established_count, 1, "{st:?}");
+    assert_eq!(st.sessions[0].state, "Established", "{st:?}");
 
     // A broken file is refused with the reason; the old configuration keeps running.
     std::fs::write(&lab.config, "[network]\nasn = \"not an AS\"\n").unwrap();
     let r = lab.ctl(Request::Reload).await;
-    assert!(!r.ok, "{r:?}");
-    let why = r.error.unwrap();
+    assert!(!r.is_ok(), "{r:?}");
+    let why = r.error().unwrap().message.clone();
     assert!(
         why.contains("refused") && why.contains("tern.toml"),
         "{why}"
@@ -180,10 +187,7 @@ async fn reload_changes_communities_on_the_open_session_and_refuses_bad_files() 
     };
     lab.write_config(&k_bad);
     let r = lab.ctl(Request::Reload).await;
-    assert!(
-        !r.ok && r.error.as_deref().unwrap().contains("banana"),
-        "{r:?}"
-    );
+    assert!(r.error().unwrap().message.contains("banana"), "{r:?}");
     assert!(
         attr(&lab.route(P4).unwrap(), "BGP.community")
             .unwrap()
@@ -199,12 +203,15 @@ async fn reload_changes_communities_on_the_open_session_and_refuses_bad_files() 
     );
     std::fs::write(&lab.config, text).unwrap();
     let r = lab.ctl(Request::Reload).await;
-    assert!(r.ok, "{r:?}");
+    assert!(r.is_ok(), "{r:?}");
+    let Response::Done(done) = r else {
+        panic!("not a done reply")
+    };
     assert!(
-        r.result
-            .unwrap()
-            .to_string()
-            .contains("hold time changed (session reset)")
+        done.lines
+            .iter()
+            .any(|l| l.contains("hold time changed (session reset)")),
+        "{done:?}"
     );
     wait_for("tern4 re-established after the reset", UP, || {
         let s = lab.since("tern4");

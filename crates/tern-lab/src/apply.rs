@@ -90,13 +90,13 @@ pub fn apply_loaded(
     }
     let lab_net = birdconf::site_network(&loaded.net, &topo)?;
     for s in &topo.sites {
-        if let Some(report) = st.speaker.apply(st, &s.id, loaded, &lab_net)? {
+        if let Some(report) = st.speaker.apply(st, s.id.as_str(), loaded, &lab_net)? {
             let changes = old
                 .as_ref()
-                .map(|o| export_changes(&o.net, &loaded.net, &s.id))
+                .map(|o| export_changes(&o.net, &loaded.net, s.id.as_str()))
                 .unwrap_or_default();
             changed.push(Applied {
-                node: s.id.clone(),
+                node: s.id.to_string(),
                 changes,
                 report,
             });

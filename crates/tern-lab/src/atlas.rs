@@ -306,7 +306,7 @@ pub fn sites(topo: &Topology) -> Value {
             json!({
                 "id": s.id, "iata": s.code, "lat": n.place.lat, "lon": n.place.lon,
                 "prefixes": s.unicast.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
-                "router_addrs": topo.router_addrs(&s.id).iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+                "router_addrs": topo.router_addrs(s.id.as_str()).iter().map(|a| a.to_string()).collect::<Vec<_>>(),
                 "names": [s.id],
             })
         })
@@ -391,10 +391,10 @@ mod tests {
                 asn: 65101,
                 addr: "3fff:100:1:1::2".parse().unwrap(),
                 timestamp: 1_700_000_000,
-                site: Some("ams".into()),
-                dns_site: Some("ams".into()),
+                site: Some("ams".parse().unwrap()),
+                dns_site: Some("ams".parse().unwrap()),
                 http_site: None,
-                trace_site: Some("ams".into()),
+                trace_site: Some("ams".parse().unwrap()),
                 ping: Ping {
                     sent: 3,
                     rtts: vec![Some(1.5), None, Some(0.5)],

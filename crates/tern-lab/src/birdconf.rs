@@ -105,7 +105,7 @@ pub fn site(lab_net: &Network, site: &str, log: &Path) -> Result<String, LabErro
         .map_err(|e: tern_types::ParseSiteIdError| LabError::NotFound(e.to_string()))?;
     let body =
         tern_bird::render_with(lab_net, &id, &|_| None).map_err(|source| LabError::Render {
-            site: site.to_owned(),
+            site: id.clone(),
             source,
         })?;
     Ok(format!(
@@ -348,7 +348,7 @@ fn customer_prefixes(topo: &Topology, i: usize, net: &Network, afi: Afi) -> Vec<
         NodeKind::Site => net
             .sites
             .iter()
-            .find(|s| Some(s.id.as_str()) == n.site.as_deref())
+            .find(|s| Some(&s.id) == n.site.as_ref())
             .map(|s| s.announces_of(afi).map(|p| p.to_string()).collect())
             .unwrap_or_default(),
         NodeKind::Eyeball => match afi {

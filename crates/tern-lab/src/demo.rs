@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use tern_types::SiteId;
+
 use crate::atlas;
 use crate::error::LabError;
 use crate::interrupt::Interrupt;
@@ -59,7 +61,7 @@ pub enum Event<'a> {
     /// The site to fail and the probes it has.
     Failing {
         /// The site.
-        site: &'a str,
+        site: &'a SiteId,
         /// Its probes.
         probes: &'a [String],
     },
@@ -200,7 +202,7 @@ fn steps(
         pick_victim(&base).ok_or_else(|| LabError::NotFound("no probe reached any site".into()))?;
     let moving: Vec<String> = base
         .iter()
-        .filter(|(_, s)| s.as_deref() == Some(victim.as_str()))
+        .filter(|(_, s)| s.as_ref() == Some(&victim))
         .map(|(p, _)| p.clone())
         .collect();
 
@@ -213,9 +215,9 @@ fn steps(
     let w = watch::start(&st, &opts.exe, WATCH_EVERY)?;
     std::thread::sleep(Duration::from_millis(300));
     let start = measure::unix_now();
-    orchestrate::fail(&mut st, &victim)?;
+    orchestrate::fail(&mut st, victim.as_str())?;
     let (took, after) = w.until(start, Duration::from_secs(60), stop, &|p, s| {
-        !moving.iter().any(|m| m == p) || s.is_some_and(|s| s != victim)
+        !moving.iter().any(|m| m == p) || s.is_some_and(|s| s != victim.as_str())
     })?;
     drop(w);
     let withdrawn = start + took.as_secs_f64();
@@ -229,7 +231,7 @@ fn steps(
         .iter()
         .map(|p| {
             let to = after.get(p).cloned().flatten().unwrap_or_default();
-            (p.clone(), victim.clone(), to)
+            (p.clone(), victim.to_string(), to)
         })
         .collect();
     on(Event::Failover { took, how, moved });
@@ -242,9 +244,10 @@ fn steps(
     let w = watch::start(&st, &opts.exe, WATCH_EVERY)?;
     std::thread::sleep(Duration::from_millis(300));
     let start = measure::unix_now();
-    orchestrate::heal(&mut st, &victim)?;
+    orchestrate::heal(&mut st, victim.as_str())?;
     let (took, _) = w.until(start, Duration::from_secs(60), stop, &|p, s| {
-        base.get(p).is_some_and(|b| b.as_deref() == s)
+        base.get(p)
+            .is_some_and(|b| b.as_ref().map(SiteId::as_str) == s)
     })?;
     drop(w);
     let why = (st.speaker == SpeakerKind::TernRun).then(|| {
@@ -281,7 +284,7 @@ fn steps(
 }
 
 /// Probe → site from a measurement.
-fn sites_of(m: &Measurement) -> BTreeMap<String, Option<String>> {
+fn sites_of(m: &Measurement) -> BTreeMap<String, Option<SiteId>> {
     m.results
         .iter()
         .map(|r| (r.probe.clone(), r.site.clone()))
@@ -289,14 +292,14 @@ fn sites_of(m: &Measurement) -> BTreeMap<String, Option<String>> {
 }
 
 /// The site most probes reach (the lowest name on a tie).
-pub fn pick_victim(c: &BTreeMap<String, Option<String>>) -> Option<String> {
-    let mut n: BTreeMap<&str, usize> = BTreeMap::new();
+pub fn pick_victim(c: &BTreeMap<String, Option<SiteId>>) -> Option<SiteId> {
+    let mut n: BTreeMap<&SiteId, usize> = BTreeMap::new();
     for s in c.values().flatten() {
         *n.entry(s).or_default() += 1;
     }
     n.into_iter()
         .max_by_key(|(s, k)| (*k, std::cmp::Reverse(*s)))
-        .map(|(s, _)| s.to_owned())
+        .map(|(s, _)| s.clone())
 }
 
 /// The probes whose site changed between two measurements' RIPE Atlas files, as tern-atlas
@@ -343,16 +346,16 @@ mod tests {
 
     #[test]
     fn the_victim_is_the_busiest_site() {
-        let c: BTreeMap<String, Option<String>> = [
+        let c: BTreeMap<String, Option<SiteId>> = [
             ("p1", Some("ams")),
             ("p2", Some("nrt")),
             ("p3", Some("nrt")),
             ("p4", None),
         ]
         .into_iter()
-        .map(|(p, s)| (p.to_owned(), s.map(str::to_owned)))
+        .map(|(p, s)| (p.to_owned(), s.map(|s| s.parse().unwrap())))
         .collect();
-        assert_eq!(pick_victim(&c).as_deref(), Some("nrt"));
+        assert_eq!(pick_victim(&c).as_ref().map(SiteId::as_str), Some("nrt"));
         assert_eq!(pick_victim(&BTreeMap::new()), None);
     }
 }

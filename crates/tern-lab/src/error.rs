@@ -27,7 +27,7 @@ pub enum LabError {
     #[error("site {site}: {source}")]
     Render {
         /// The site.
-        site: String,
+        site: tern_types::SiteId,
         /// Why.
         source: tern_bird::RenderError,
     },

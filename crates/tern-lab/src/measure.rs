@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use tern_model::policy::Region;
+use tern_types::SiteId;
 
 use crate::error::LabError;
 use crate::netns;
@@ -113,13 +114,13 @@ pub struct ProbeResult {
     /// Unix seconds at start.
     pub timestamp: u64,
     /// The site reached (DNS, else HTTP, else traceroute).
-    pub site: Option<String>,
+    pub site: Option<SiteId>,
     /// Site named by the DNS answer.
-    pub dns_site: Option<String>,
+    pub dns_site: Option<SiteId>,
     /// Site named by the HTTP trace.
-    pub http_site: Option<String>,
+    pub http_site: Option<SiteId>,
     /// Site the traceroute went through.
-    pub trace_site: Option<String>,
+    pub trace_site: Option<SiteId>,
     /// Ping.
     pub ping: Ping,
     /// Traceroute hops.
@@ -218,7 +219,7 @@ fn one(
     let target = topo.target.to_string();
     let timestamp = now();
     let dns = dns_probe(&ns, &opts.exe, topo.target, Duration::from_secs(1));
-    let dns_site = dns.txt.first().cloned();
+    let dns_site = dns.txt.first().and_then(|t| t.parse::<SiteId>().ok());
     let ping6 = ping(&ns, &target, opts.pings)?;
     let addr4 = n.addrs4.first().copied();
     let (ping4, dns4) = match (topo.target4, addr4) {
@@ -257,7 +258,7 @@ fn one(
     };
     let trace_site = trace_site(topo, &hops);
     let mut hops = hops;
-    let model_rtt = model_rtt(topo, i, &mut hops, trace_site.as_deref());
+    let model_rtt = model_rtt(topo, i, &mut hops, trace_site.as_ref().map(SiteId::as_str));
     let (http, http_status) = if opts.http {
         let url = format!("http://[{target}]/cdn-cgi/trace");
         let out = netns::output(
@@ -295,8 +296,10 @@ fn one(
         (None, None)
     };
     let http_site = http.as_deref().and_then(|b| {
-        b.lines()
-            .find_map(|l| l.strip_prefix("site=").map(str::to_owned))
+        b.lines().find_map(|l| {
+            l.strip_prefix("site=")
+                .and_then(|s| s.parse::<SiteId>().ok())
+        })
     });
     Ok(ProbeResult {
         probe: n.name.clone(),
@@ -376,11 +379,11 @@ fn eyeball_asn(topo: &Topology, probe: usize) -> u32 {
         .unwrap_or(0)
 }
 
-fn trace_site(topo: &Topology, hops: &[Hop]) -> Option<String> {
+fn trace_site(topo: &Topology, hops: &[Hop]) -> Option<SiteId> {
     hops.iter()
         .rev()
         .filter_map(|h| h.from)
-        .find_map(|a| topo.site_of_hop(a).map(str::to_owned))
+        .find_map(|a| topo.site_of_hop(a).cloned())
 }
 
 /// The DNS CHAOS probe: `tern lab dns-query` inside the probe's namespace.
@@ -435,7 +438,11 @@ pub fn summary(m: &Measurement) -> Vec<RegionSummary> {
         };
         e.probes += 1;
         *e.sites
-            .entry(r.site.clone().unwrap_or_else(|| "-".into()))
+            .entry(
+                r.site
+                    .as_ref()
+                    .map_or_else(|| "-".into(), |s| s.to_string()),
+            )
             .or_default() += 1;
     }
     for s in &mut by {

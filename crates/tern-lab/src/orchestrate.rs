@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use tern_types::SiteId;
 
 pub use crate::apply::{Applied, apply, apply_loaded, export_changes};
 use crate::birdconf;
@@ -180,7 +181,7 @@ fn build(st: &mut LabState, loaded: &Loaded, opts: &UpOptions) -> Result<(), Lab
     let speaker = st.speaker;
     for s in &topo.sites {
         stop.check()?;
-        speaker.start(st, &s.id, loaded, &lab_net, &opts.bird, &opts.exe)?;
+        speaker.start(st, s.id.as_str(), loaded, &lab_net, &opts.bird, &opts.exe)?;
     }
     wait_converged(st, opts.converge, stop)
 }
@@ -210,7 +211,7 @@ pub fn wait_converged(st: &LabState, timeout: Duration, stop: &Interrupt) -> Res
         stop.check()?;
         let mut pending = Vec::new();
         for n in &topo.nodes {
-            if n.kind == NodeKind::Probe || st.failed.contains(&n.name) {
+            if n.kind == NodeKind::Probe || st.failed.iter().any(|f| f.as_str() == n.name) {
                 continue;
             }
             // tern run's sessions are seen from the provider routers' side.
@@ -234,7 +235,7 @@ pub fn wait_converged(st: &LabState, timeout: Duration, stop: &Interrupt) -> Res
                 let (site, prov) = (&topo.nodes[l.a], &topo.nodes[l.b]);
                 if site.kind != NodeKind::Site
                     || prov.kind != NodeKind::Provider
-                    || st.failed.contains(&site.name)
+                    || st.failed.iter().any(|f| f.as_str() == site.name)
                 {
                     continue;
                 }
@@ -389,7 +390,7 @@ pub struct Status {
     /// killed.
     pub up_running: Option<u32>,
     /// Failed sites.
-    pub failed: Vec<String>,
+    pub failed: Vec<SiteId>,
     /// Target address.
     pub target: Option<Ipv6Addr>,
     /// Nodes.
@@ -468,33 +469,33 @@ fn is_lab_up(pid: u32) -> bool {
 /// Fails a site (see [`SpeakerKind::fail`]) and records it; `false` when it already was
 /// failed (then nothing is done).
 pub fn fail(st: &mut LabState, site: &str) -> Result<bool, LabError> {
-    known_site(st, site)?;
-    if st.failed.iter().any(|f| f == site) {
+    let id = known_site(st, site)?;
+    if st.failed.contains(&id) {
         return Ok(false);
     }
     let speaker = st.speaker;
     speaker.fail(st, site)?;
-    st.failed.push(site.to_owned());
+    st.failed.push(id);
     st.save()?;
     Ok(true)
 }
 
 /// Heals a failed site; `false` when it was not failed (then nothing is done).
 pub fn heal(st: &mut LabState, site: &str) -> Result<bool, LabError> {
-    known_site(st, site)?;
-    if !st.failed.iter().any(|f| f == site) {
+    let id = known_site(st, site)?;
+    if !st.failed.contains(&id) {
         return Ok(false);
     }
     let speaker = st.speaker;
     speaker.heal(st, site)?;
-    st.failed.retain(|f| f != site);
+    st.failed.retain(|f| *f != id);
     st.save()?;
     Ok(true)
 }
 
-fn known_site(st: &LabState, site: &str) -> Result<(), LabError> {
+fn known_site(st: &LabState, site: &str) -> Result<SiteId, LabError> {
     let topo = st.topo()?;
-    if topo.site(site).is_none() {
+    let Some(s) = topo.site(site) else {
         return Err(LabError::NotFound(format!(
             "no site {site:?} in the lab; sites are: {}",
             topo.sites
@@ -503,6 +504,6 @@ fn known_site(st: &LabState, site: &str) -> Result<(), LabError> {
                 .collect::<Vec<_>>()
                 .join(", ")
         )));
-    }
-    Ok(())
+    };
+    Ok(s.id.clone())
 }

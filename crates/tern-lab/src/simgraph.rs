@@ -55,7 +55,7 @@ pub fn sim_graph(topo: &Topology) -> SimLab {
             (LinkKind::Transit, None, Some(y)) if a.kind == NodeKind::Site => {
                 if let Some(site) = topo.sites.iter().find(|s| s.node == l.a) {
                     attachments
-                        .entry(site.id.clone())
+                        .entry(site.id.to_string())
                         .or_default()
                         .push((y, b_.dictionary.clone()));
                 }

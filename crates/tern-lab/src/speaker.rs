@@ -154,7 +154,7 @@ impl SpeakerKind {
                 std::fs::write(&path, &conf).map_err(|e| LabError::io(&path, e))?;
                 daemon::birdc(st, site, &["configure"])?;
                 // A failed site stays failed: configure re-reads protocols as enabled.
-                if st.failed.iter().any(|f| f == site) {
+                if st.failed.iter().any(|f| f.as_str() == site) {
                     toggle(st, site, "disable")?;
                 }
                 Ok(Some(vec![

@@ -11,6 +11,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use tern_types::SiteId;
+
 use crate::error::LabError;
 use crate::topology::Topology;
 
@@ -68,7 +70,7 @@ pub struct LabState {
     /// `up` finished.
     pub complete: bool,
     /// Sites currently failed with `tern lab fail`.
-    pub failed: Vec<String>,
+    pub failed: Vec<SiteId>,
     /// The `tern` executable that started the lab (runs `tern run`, the services, `tern ctl`).
     #[serde(default)]
     pub exe: Option<PathBuf>,

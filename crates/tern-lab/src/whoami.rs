@@ -12,6 +12,8 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::Duration;
 
+use tern_types::SiteId;
+
 use crate::dns;
 use crate::error::LabError;
 
@@ -19,7 +21,7 @@ use crate::error::LabError;
 #[derive(Clone, Debug)]
 pub struct Identity {
     /// Site id (`ams`).
-    pub site: String,
+    pub site: SiteId,
     /// IATA-like code (`AMS`).
     pub code: Option<String>,
 }
@@ -95,7 +97,10 @@ fn http_conn(mut s: TcpStream, id: &Identity) -> std::io::Result<()> {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| format!("{:.3}", d.as_secs_f64()))
                 .unwrap_or_default();
-            let colo = id.code.clone().unwrap_or_else(|| id.site.to_uppercase());
+            let colo = id
+                .code
+                .clone()
+                .unwrap_or_else(|| id.site.as_str().to_uppercase());
             let body = format!(
                 "fl=tern-lab\nh={}\nip={ip}\nts={ts}\nvisit_scheme=http\nuag={}\ncolo={colo}\nsite={}\nhttp={}\ntls=off\n",
                 header("host"),
@@ -143,7 +148,7 @@ pub fn respond(raw: &[u8], id: &Identity) -> Option<Vec<u8>> {
         && q.question.qtype == dns::TYPE_TXT
         && (q.question.name.eq_text("id.server") || q.question.name.eq_text("hostname.bind"));
     Some(if ok {
-        dns::answer(&q, Some(&id.site), dns::rcode::NOERROR)
+        dns::answer(&q, Some(id.site.as_str()), dns::rcode::NOERROR)
     } else {
         dns::answer(&q, None, dns::rcode::REFUSED)
     })
@@ -156,7 +161,7 @@ mod tests {
     #[test]
     fn answers_id_server_and_refuses_the_rest() {
         let id = Identity {
-            site: "ams".into(),
+            site: "ams".parse().unwrap(),
             code: Some("AMS".into()),
         };
         let q = dns::query(7, "ID.SERVER", dns::TYPE_TXT, dns::CLASS_CH).unwrap();
@@ -174,7 +179,7 @@ mod tests {
     #[test]
     fn query_and_watch_over_loopback() {
         let id = Identity {
-            site: "fra".into(),
+            site: "fra".parse().unwrap(),
             code: None,
         };
         let u = UdpSocket::bind("[::1]:0").unwrap();

@@ -250,9 +250,10 @@ fn tern_run_site_configs_point_into_the_lab() {
         let lab_net = birdconf::site_network(&l.net, &t).unwrap();
         let dir = Path::new("/run/tern-lab/x");
         for s in &t.sites {
-            let files = SiteFiles::new(dir, &s.id);
+            let files = SiteFiles::new(dir, s.id.as_str());
             let text =
-                siterun::site_toml(&l.text, &l.net, &lab_net, &t, &s.id, &files, true).unwrap();
+                siterun::site_toml(&l.text, &l.net, &lab_net, &t, s.id.as_str(), &files, true)
+                    .unwrap();
             let m = tern_model::parse(Path::new("site.toml"), &text).unwrap();
             let errors: Vec<String> = m
                 .diagnostics
@@ -261,17 +262,8 @@ fn tern_run_site_configs_point_into_the_lab() {
                 .map(|d| d.to_string())
                 .collect();
             assert!(errors.is_empty(), "{name} {}: {errors:?}\n{text}", s.id);
-            let site = m
-                .network
-                .sites
-                .iter()
-                .find(|x| x.id.as_str() == s.id)
-                .unwrap();
-            let want = lab_net
-                .sites
-                .iter()
-                .find(|x| x.id.as_str() == s.id)
-                .unwrap();
+            let site = m.network.sites.iter().find(|x| x.id == s.id).unwrap();
+            let want = lab_net.sites.iter().find(|x| x.id == s.id).unwrap();
             assert_eq!(site.upstreams.len(), want.upstreams.len(), "{}", s.id);
             for (u, w) in site.upstreams.iter().zip(&want.upstreams) {
                 assert_eq!(

@@ -28,8 +28,8 @@ use tokio_util::sync::CancellationToken;
 use crate::announcer::{Control, DrainScope, View};
 use crate::serve::accept::{Limits, serve_connections};
 use proto::{
-    ActionReport, CheckReport, ChecksReport, PrefixReport, Request, Response, RouteReport,
-    RoutesReport, SessionReport, StatusReport, UpstreamRoutes,
+    ActionReport, CheckReport, ChecksReport, ErrorKind, ErrorReport, PrefixReport, Request,
+    Response, RouteReport, RoutesReport, SessionReport, StatusReport, UpstreamRoutes,
 };
 
 /// Longest request line accepted.
@@ -116,7 +116,10 @@ async fn connection(
                 Err(e) => err(Failure::BadRequest(e.to_string())),
             }
         };
-        let mut out = serde_json::to_vec(&response).unwrap_or_else(|_| b"{\"ok\":false}".to_vec());
+        let mut out = serde_json::to_vec(&response).unwrap_or_else(|e| {
+            serde_json::to_vec(&err(Failure::Encode(e.to_string())))
+                .unwrap_or_else(|_| br#"{"reply":"error","kind":"encode","message":""}"#.to_vec())
+        });
         out.push(b'\n');
         if wr.write_all(&out).await.is_err() {
             return;
@@ -124,7 +127,7 @@ async fn connection(
     }
 }
 
-/// Why the daemon refused or could not do a request: the `error` of a [`Response`].
+/// Why the daemon refused or could not do a request: a [`Response::Error`] on the wire.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Failure {
@@ -148,23 +151,31 @@ pub enum Failure {
     Encode(String),
 }
 
-fn err(why: Failure) -> Response {
-    Response {
-        ok: false,
-        result: None,
-        error: Some(why.to_string()),
+impl Failure {
+    /// Its kind on the wire.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::TooLong => ErrorKind::TooLong,
+            Self::BadRequest(_) => ErrorKind::BadRequest,
+            Self::ShuttingDown => ErrorKind::ShuttingDown,
+            Self::Drain(_) => ErrorKind::Drain,
+            Self::Reload(_) => ErrorKind::Reload,
+            Self::Encode(_) => ErrorKind::Encode,
+        }
     }
 }
 
-fn ok<T: serde::Serialize>(v: &T) -> Response {
-    match serde_json::to_value(v) {
-        Ok(v) => Response {
-            ok: true,
-            result: Some(v),
-            error: None,
-        },
-        Err(e) => err(Failure::Encode(e.to_string())),
+impl From<Failure> for ErrorReport {
+    fn from(f: Failure) -> Self {
+        Self {
+            kind: f.kind(),
+            message: f.to_string(),
+        }
     }
+}
+
+fn err(why: Failure) -> Response {
+    Response::Error(why.into())
 }
 
 /// Answer one request.
@@ -174,9 +185,9 @@ pub async fn handle(
     control: &mpsc::Sender<Control>,
 ) -> Response {
     match req {
-        Request::Status => ok(&status(&view.borrow())),
-        Request::Routes => ok(&routes(&view.borrow())),
-        Request::Checks => ok(&checks(&view.borrow())),
+        Request::Status => Response::Status(status(&view.borrow())),
+        Request::Routes => Response::Routes(routes(&view.borrow())),
+        Request::Checks => Response::Checks(checks(&view.borrow())),
         Request::Drain { prefix, all } | Request::Undrain { prefix, all } => {
             let drained = matches!(req, Request::Drain { .. });
             let scope = match (prefix, all) {
@@ -225,7 +236,7 @@ pub async fn handle(
                             kept.join(", ")
                         ));
                     }
-                    ok(&ActionReport { lines })
+                    Response::Done(ActionReport { lines })
                 }
                 Ok(Err(why)) => err(why.into()),
                 Err(_) => err(Failure::ShuttingDown),
@@ -241,7 +252,7 @@ pub async fn handle(
                 return err(Failure::ShuttingDown);
             }
             match rx.await {
-                Ok(Ok(lines)) => ok(&ActionReport { lines }),
+                Ok(Ok(lines)) => Response::Done(ActionReport { lines }),
                 Ok(Err(why)) => err(why.into()),
                 Err(_) => err(Failure::ShuttingDown),
             }
@@ -384,7 +395,8 @@ pub fn checks(v: &View) -> ChecksReport {
     }
 }
 
-/// Send one request to the daemon at `path` and wait for its response.
+/// Send one request to the daemon at `path` and wait for its response (a reply of the kind
+/// the request asks for, or [`Response::Error`]).
 pub async fn request(path: &Path, req: &Request) -> Result<Response, CtlError> {
     let io = |source| CtlError::Io {
         path: path.to_path_buf(),
@@ -407,10 +419,19 @@ pub async fn request(path: &Path, req: &Request) -> Result<Response, CtlError> {
         let mut rd = BufReader::new(rd);
         let mut answer = String::new();
         rd.read_line(&mut answer).await.map_err(io)?;
-        serde_json::from_str::<Response>(answer.trim()).map_err(|e| CtlError::Protocol {
-            path: path.to_path_buf(),
-            why: format!("{e}: {answer:?}"),
-        })
+        let resp =
+            serde_json::from_str::<Response>(answer.trim()).map_err(|e| CtlError::Protocol {
+                path: path.to_path_buf(),
+                why: format!("{e}: {answer:?}"),
+            })?;
+        if resp.answers(req) {
+            Ok(resp)
+        } else {
+            Err(CtlError::Protocol {
+                path: path.to_path_buf(),
+                why: format!("a `{}` reply to {req:?}", resp.kind()),
+            })
+        }
     };
     tokio::time::timeout(CLIENT_TIMEOUT, exchange)
         .await

@@ -2,10 +2,13 @@
 //!
 //! ```text
 //! → {"cmd":"status"}
-//! ← {"ok":true,"result":{...StatusReport...}}
+//! ← {"reply":"status","site":"ams",...StatusReport...}
 //! → {"cmd":"drain","prefix":"2001:db8::/48"}
-//! ← {"ok":false,"error":"2001:db8::/48 is not announced by site ams (...)"}
+//! ← {"reply":"error","kind":"drain","message":"2001:db8::/48 is not announced by site ams (...)"}
 //! ```
+//!
+//! A [`Response`] is one variant per reply kind, tagged by `reply` (`status`, `routes`, `checks`,
+//! `done` for drain / undrain / reload, `error`), with the report's fields beside the tag.
 //!
 //! Commands: `status`, `routes`, `checks`, `drain` / `undrain` (optional `prefix`; without one
 //! every prefix but the site's unicast ones, which keep the box reachable, unless `"all":
@@ -48,17 +51,90 @@ pub enum Request {
     Reload,
 }
 
-/// A response: `ok` with a result, or an error in words.
+/// A response: the report a request asked for, or why not. Tagged by `reply`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Response {
-    /// Success?
-    pub ok: bool,
-    /// The report (`ok`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<serde_json::Value>,
-    /// Why not (`!ok`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+#[serde(tag = "reply", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Response {
+    /// Answer to `status`.
+    Status(StatusReport),
+    /// Answer to `routes`.
+    Routes(RoutesReport),
+    /// Answer to `checks`.
+    Checks(ChecksReport),
+    /// Answer to `drain`, `undrain`, `reload`: what was done.
+    Done(ActionReport),
+    /// The request was refused or could not be done.
+    Error(ErrorReport),
+}
+
+impl Response {
+    /// Did the daemon do what was asked?
+    pub fn is_ok(&self) -> bool {
+        !matches!(self, Self::Error(_))
+    }
+
+    /// The refusal, if it is one.
+    pub fn error(&self) -> Option<&ErrorReport> {
+        match self {
+            Self::Error(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The reply kind as it is on the wire (`status`, …, `error`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Status(_) => "status",
+            Self::Routes(_) => "routes",
+            Self::Checks(_) => "checks",
+            Self::Done(_) => "done",
+            Self::Error(_) => "error",
+        }
+    }
+
+    /// Whether this is the kind of reply `req` expects (an error fits every request).
+    pub fn answers(&self, req: &Request) -> bool {
+        matches!(
+            (self, req),
+            (Self::Error(_), _)
+                | (Self::Status(_), Request::Status)
+                | (Self::Routes(_), Request::Routes)
+                | (Self::Checks(_), Request::Checks)
+                | (
+                    Self::Done(_),
+                    Request::Drain { .. } | Request::Undrain { .. } | Request::Reload
+                )
+        )
+    }
+}
+
+/// `error`: why the daemon refused or could not do a request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorReport {
+    /// What kind of refusal.
+    pub kind: ErrorKind,
+    /// Why, in words.
+    pub message: String,
+}
+
+/// The kinds of [`ErrorReport`] (one per [`super::Failure`] variant).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The request line was too long.
+    TooLong,
+    /// Not a request.
+    BadRequest,
+    /// The daemon is shutting down.
+    ShuttingDown,
+    /// A drain or undrain the announcer refused (e.g. a prefix the site does not announce).
+    Drain,
+    /// A reload refused; the running configuration stays.
+    Reload,
+    /// The report could not be encoded.
+    Encode,
 }
 
 /// `status`.
@@ -199,4 +275,62 @@ pub struct CheckReport {
 pub struct ActionReport {
     /// What was done, one line each.
     pub lines: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_are_tagged_with_their_kind_and_round_trip() {
+        let done = Response::Done(ActionReport {
+            lines: vec!["drained 1 prefix(es)".into()],
+        });
+        let v = serde_json::to_value(&done).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"reply": "done", "lines": ["drained 1 prefix(es)"]})
+        );
+        let e = Response::Error(ErrorReport {
+            kind: ErrorKind::BadRequest,
+            message: "bad request: x".into(),
+        });
+        let line = serde_json::to_string(&e).unwrap();
+        assert_eq!(
+            line,
+            r#"{"reply":"error","kind":"bad-request","message":"bad request: x"}"#
+        );
+        assert_eq!(serde_json::from_str::<Response>(&line).unwrap(), e);
+        let checks = Response::Checks(ChecksReport {
+            checks: vec![CheckReport {
+                name: "web/http".into(),
+                service: "web".into(),
+                target: "http://[2001:db8::1]/".into(),
+                health: "up".into(),
+                reason: "ok".into(),
+                last_ok: Some(true),
+                last_detail: None,
+                last_latency_ms: Some(1.5),
+                last_age_s: Some(3),
+                ok_total: 7,
+                failed_total: 0,
+            }],
+        });
+        let line = serde_json::to_string(&checks).unwrap();
+        assert_eq!(serde_json::from_str::<Response>(&line).unwrap(), checks);
+        assert!(serde_json::from_str::<Response>(r#"{"reply":"nope"}"#).is_err());
+        assert!(serde_json::from_str::<Response>(r#"{"ok":true}"#).is_err());
+    }
+
+    #[test]
+    fn a_reply_answers_only_its_request() {
+        let st = Response::Done(ActionReport { lines: vec![] });
+        assert!(st.answers(&Request::Reload));
+        assert!(!st.answers(&Request::Status));
+        let e = Response::Error(ErrorReport {
+            kind: ErrorKind::ShuttingDown,
+            message: String::new(),
+        });
+        assert!(e.answers(&Request::Status) && !e.is_ok());
+    }
 }

@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use tern_model::lab::{DEFAULT_BASE_DELAY_MS, RawLab};
 use tern_model::policy::Region;
 use tern_model::{Network, Providers};
-use tern_types::{Afi, Prefix};
+use tern_types::{Afi, Prefix, SiteId};
 
 use crate::error::LabError;
 use crate::geo::Place;
@@ -81,7 +81,7 @@ pub struct Node {
     /// BGP router id.
     pub router_id: Ipv4Addr,
     /// The site it belongs to (sites and provider routers).
-    pub site: Option<String>,
+    pub site: Option<SiteId>,
     /// Eyeballs: the prefix they originate.
     pub prefix: Option<Prefix>,
     /// Sites: service addresses (anycast and unicast `::1`s); probes: their address.
@@ -144,7 +144,7 @@ pub struct Link {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LabSite {
     /// Site id.
-    pub id: String,
+    pub id: SiteId,
     /// IATA-like code.
     pub code: Option<String>,
     /// Its node.
@@ -186,7 +186,7 @@ impl Topology {
 
     /// The site of this id.
     pub fn site(&self, id: &str) -> Option<&LabSite> {
-        self.sites.iter().find(|s| s.id == id)
+        self.sites.iter().find(|s| s.id.as_str() == id)
     }
 
     /// Indices of nodes of one kind.
@@ -244,13 +244,13 @@ impl Topology {
 
     /// The site a traceroute hop belongs to: a site's own address (not the shared anycast
     /// target) or any address of a provider router standing at one site.
-    pub fn site_of_hop(&self, addr: Ipv6Addr) -> Option<&str> {
+    pub fn site_of_hop(&self, addr: Ipv6Addr) -> Option<&SiteId> {
         if addr == self.target {
             return None;
         }
         let n = &self.nodes[self.owner(addr)?];
         match n.kind {
-            NodeKind::Site | NodeKind::Provider => n.site.as_deref(),
+            NodeKind::Site | NodeKind::Provider => n.site.as_ref(),
             _ => None,
         }
     }
@@ -273,7 +273,7 @@ impl Topology {
     pub fn router_addrs(&self, site: &str) -> Vec<Ipv6Addr> {
         let mut v = Vec::new();
         for (i, n) in self.nodes.iter().enumerate() {
-            if n.kind == NodeKind::Provider && n.site.as_deref() == Some(site) {
+            if n.kind == NodeKind::Provider && n.site.as_ref().map(SiteId::as_str) == Some(site) {
                 v.extend(self.links_of(i).into_iter().map(|(_, _, a, _)| a));
             }
         }

@@ -128,7 +128,7 @@ fn sites(p: &mut Plan, net: &Network) {
         );
         n.asn = Some(net.asn.0);
         n.represents = Some(net.asn.0);
-        n.site = Some(s.id.to_string());
+        n.site = Some(s.id.clone());
         (n.addrs, n.addrs4) = addresses::service(s);
         let at = p.push(n);
         let unicast = net
@@ -138,7 +138,7 @@ fn sites(p: &mut Plan, net: &Network) {
             .map(|x| x.prefix)
             .collect();
         p.sites.push(LabSite {
-            id: s.id.to_string(),
+            id: s.id.clone(),
             code: s.code.clone(),
             node: at,
             upstreams: Vec::new(),
@@ -182,7 +182,7 @@ fn provider_routers(p: &mut Plan, net: &Network, providers: &Providers) -> Resul
             n.asn = Some(asn);
             n.represents = Some(dict.map(|d| d.asn.0).unwrap_or(u.remote_as.0));
             n.dictionary = dict.map(|d| d.id.clone());
-            n.site = Some(s.id.to_string());
+            n.site = Some(s.id.clone());
             let at = p.push(n);
             p.site_provider.push((site_node, at, v4));
         }

@@ -1,10 +1,11 @@
 //! `tern ctl`: talk to a running `tern run` over its Unix socket (status, routes, checks,
-//! drain, undrain, reload), printing text or, with `--json`, the daemon's JSON report.
+//! drain, undrain, reload), printing text or, with `--json`, the daemon's JSON report (the
+//! reply's fields, without its `reply` tag; a refusal as `{"reply":"error","kind":…,"message":…}`).
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use tern_edge::ctl::proto::{ActionReport, ChecksReport, Request, RoutesReport, StatusReport};
+use tern_edge::ctl::proto::{Request, Response};
 use tern_edge::ctl::{render, request};
 use tern_types::Prefix;
 
@@ -101,23 +102,34 @@ pub fn run(a: Args) -> anyhow::Result<Exit> {
         .build()
         .context("cannot start the tokio runtime")?;
     let resp = rt.block_on(request(&path, &req))?;
-    if !resp.ok {
+    if let Some(e) = resp.error() {
         if a.json {
             println!("{}", serde_json::to_string_pretty(&resp)?);
         }
-        eprintln!("error: {}", resp.error.unwrap_or_default());
+        eprintln!("error: {}", e.message);
         return Ok(Exit::Findings);
     }
-    let result = resp.result.unwrap_or_default();
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+        let json = match &resp {
+            Response::Status(r) => serde_json::to_string_pretty(r)?,
+            Response::Routes(r) => serde_json::to_string_pretty(r)?,
+            Response::Checks(r) => serde_json::to_string_pretty(r)?,
+            Response::Done(r) => serde_json::to_string_pretty(r)?,
+            other => serde_json::to_string_pretty(other)?,
+        };
+        println!("{json}");
         return Ok(Exit::Ok);
     }
-    let text = match req {
-        Request::Status => render::status(&serde_json::from_value::<StatusReport>(result)?),
-        Request::Routes => render::routes(&serde_json::from_value::<RoutesReport>(result)?),
-        Request::Checks => render::checks(&serde_json::from_value::<ChecksReport>(result)?),
-        _ => render::action(&serde_json::from_value::<ActionReport>(result)?),
+    let text = match &resp {
+        Response::Status(r) => render::status(r),
+        Response::Routes(r) => render::routes(r),
+        Response::Checks(r) => render::checks(r),
+        Response::Done(r) => render::action(r),
+        other => anyhow::bail!(
+            "unexpected `{}` reply from {}",
+            other.kind(),
+            path.display()
+        ),
     };
     print!("{text}");
     Ok(Exit::Ok)

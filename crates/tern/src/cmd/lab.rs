@@ -152,7 +152,7 @@ enum Command {
     #[command(hide = true)]
     Serve {
         #[arg(long)]
-        site: String,
+        site: tern_types::SiteId,
         #[arg(long)]
         code: Option<String>,
         #[arg(long, required = true)]
@@ -350,7 +350,14 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
                 }
             }
             if !s.failed.is_empty() {
-                println!("failed sites: {}", s.failed.join(", "));
+                println!(
+                    "failed sites: {}",
+                    s.failed
+                        .iter()
+                        .map(|f| f.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
             }
             println!(
                 "{:<14} {:<9} {:<26} {:<16} bgp",
@@ -602,7 +609,8 @@ fn print_measurement(m: &Measurement) {
         head.push_str(&format!(" {:<7} {:>8}", "v4 site", "v4 rtt"));
     }
     println!("{head}");
-    let d = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    let d =
+        |o: &Option<tern_types::SiteId>| o.as_ref().map_or_else(|| "-".into(), |s| s.to_string());
     for r in &m.results {
         let mut line = format!(
             "{:<12} {:<10} {:<7} {:<7} {:<7} {:<7} {:>8} {:>8} {:>4}",
