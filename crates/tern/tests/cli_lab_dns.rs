@@ -68,6 +68,20 @@ impl Lab {
     }
 }
 
+/// `tern ARGS` (no lab options), stdout; fails the test on a non-zero exit.
+fn tern_ok(args: &[&str]) -> String {
+    let o = Command::new(TERN).args(args).output().unwrap();
+    assert!(
+        o.status.success(),
+        "tern {} failed ({}):\n{}\n{}",
+        args.join(" "),
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 impl Drop for Lab {
     fn drop(&mut self) {
         let _ = self.tern(&["lab", "down"]);
@@ -154,7 +168,7 @@ fn geodns_on_the_anycast_address_follows_a_failed_site() {
     let probes = out.join("probes.json").display().to_string();
     let map_s = map.display().to_string();
     args.extend(["--probes", &probes, "--out", &map_s]);
-    lab.ok(&args);
+    tern_ok(&args);
     // The same zone with the map instead of the geolocation file.
     let with_map: String = text
         .lines()
@@ -172,7 +186,7 @@ fn geodns_on_the_anycast_address_follows_a_failed_site() {
     for r in m["results"].as_array().unwrap() {
         let addr = r["addr"].as_str().or(r["from"].as_str()).unwrap();
         let measured = r["site"].as_str().unwrap();
-        let v: serde_json::Value = serde_json::from_str(&lab.ok(&[
+        let v: serde_json::Value = serde_json::from_str(&tern_ok(&[
             "dns",
             "answer",
             map_cfg.to_str().unwrap(),
