@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
+use tern_edge::announcer::{PrefixView, Reaction, View};
 use tern_edge::geodns::{GeoDns, watch};
 use tern_edge::serve::dns::{DnsLimits, serve_tcp, serve_udp};
 use tern_edge::serve::http::{Router, serve};
@@ -239,4 +240,142 @@ async fn geodns_against_dig() {
     tracker.close();
     tracker.wait().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A view of a site daemon with one anycast and one unicast prefix in the given states.
+fn view(anycast: tern_health::PrefixState, unicast: tern_health::PrefixState) -> View {
+    let prefix = |p: &str, state| PrefixView {
+        prefix: p.parse().unwrap(),
+        state,
+        why: String::new(),
+        since: Instant::now(),
+        transitions: 0,
+    };
+    View {
+        site: "aaa".parse().unwrap(),
+        config: "tern.toml".into(),
+        started: Instant::now(),
+        upstreams: Vec::new(),
+        prefixes: vec![
+            prefix("2001:db8::/48", anycast),
+            prefix("2001:db8:1::/48", unicast),
+        ],
+        checks: Vec::new(),
+        drain_file: "drain".into(),
+        ctl_drained: Vec::new(),
+        file_drained: Vec::new(),
+        reloads: (0, 0, None),
+        reaction: Reaction::default(),
+    }
+}
+
+/// `tern ctl drain` (the anycast prefix Drained in the daemon's view) shows as `drain=on` in the
+/// trace, and the GeoDNS watcher takes the site out at the next check, without waiting for
+/// `fall`; a drained unicast prefix alone is no service drain; undrain brings it back at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drained_site_is_out_of_the_answers_at_once() {
+    use tern_health::PrefixState::{Drained, Up};
+    let l = TcpListener::bind("127.0.0.11:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::watch::channel(view(Up, Up));
+    let identity = Arc::new(SiteIdentity::new("aaa".parse().unwrap()));
+    let trace = Trace::new(identity).with_drain(rx, &["2001:db8:1::/48".parse().unwrap()]);
+    let router = Router::new().route(TRACE_PATH, trace);
+    let stop = CancellationToken::new();
+    tokio::spawn(serve(l, Arc::new(router), stop.clone()));
+
+    let dir = std::env::temp_dir().join(format!("tern-geodns-drain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let map = dir.join("map.json");
+    std::fs::write(&map, MAP).unwrap();
+    // fall = 5: a drain seen through `fall` would take 5 intervals.
+    let text = toml(port, &map).replace(&format!("fall = {FALL}"), "fall = 5");
+    let model = tern_model::parse(&dir.join("tern.toml"), &text).unwrap();
+    let dns = model.network.dns.unwrap();
+    let up = Arc::new(AtomicU64::new(0));
+    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
+    let tracker = TaskTracker::new();
+    watch::spawn(
+        &dns.sites,
+        &dns.health,
+        up.clone(),
+        Some(ev_tx),
+        &tracker,
+        stop.clone(),
+    );
+    let bit = |up: &AtomicU64| up.load(std::sync::atomic::Ordering::Acquire) & 1;
+    let wait = |want: u64, why: &'static str| {
+        let up = up.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while bit(&up) != want {
+                assert!(Instant::now() < deadline, "{why}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    wait(1, "aaa never came up").await;
+
+    // The body says drain=off while nothing is drained.
+    let body = get_trace(port).await;
+    assert!(
+        body.contains("\nsite=aaa\n") && body.ends_with("\ndrain=off\nservice=up\n"),
+        "{body}"
+    );
+
+    // Only the unicast prefix drained: still in the answers.
+    tx.send(view(Up, Drained(None))).unwrap();
+    tokio::time::sleep(Duration::from_millis(INTERVAL_MS * 3)).await;
+    assert_eq!(
+        bit(&up),
+        1,
+        "a unicast-only drain must not take the site out"
+    );
+
+    // The service drained: out within one check (interval + timeout), far below fall × interval.
+    tx.send(view(Drained(None), Up)).unwrap();
+    assert!(
+        get_trace(port)
+            .await
+            .ends_with("\ndrain=on\nservice=down\n")
+    );
+    let drained = Instant::now();
+    wait(0, "drained site still in the answers").await;
+    let took = drained.elapsed();
+    assert!(
+        took < Duration::from_millis(INTERVAL_MS * 5),
+        "drain seen only after {took:?}: waited for fall?"
+    );
+    let mut reasons = Vec::new();
+    while let Ok(e) = ev_rx.try_recv() {
+        reasons.push(e.reason);
+    }
+    assert!(reasons.iter().any(|r| r.contains("drained")), "{reasons:?}");
+
+    // Undrain: back at the next check (the machine stayed up).
+    tx.send(view(Up, Up)).unwrap();
+    wait(1, "undrained site not back").await;
+
+    // The site's own service check failed (anycast withdrawn): service=down, out at once too.
+    tx.send(view(tern_health::PrefixState::Down, Up)).unwrap();
+    assert!(
+        get_trace(port)
+            .await
+            .ends_with("\ndrain=off\nservice=down\n")
+    );
+    wait(0, "site with its service down still in the answers").await;
+    tx.send(view(Up, Up)).unwrap();
+    wait(1, "site not back after its service came back").await;
+
+    stop.cancel();
+    tracker.close();
+    tracker.wait().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn get_trace(port: u16) -> String {
+    let buf = tern_edge::probe::http::fetch("127.0.0.11", port, TRACE_PATH)
+        .await
+        .unwrap();
+    String::from_utf8(tern_edge::probe::http::body(&buf).unwrap()).unwrap()
 }

@@ -45,6 +45,7 @@ pub mod demo;
 pub mod dns;
 mod error;
 pub mod geo;
+pub mod geodns;
 pub mod interrupt;
 pub mod measure;
 pub mod netns;

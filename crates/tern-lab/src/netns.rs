@@ -153,14 +153,15 @@ pub fn default_route4(ns: &str, via: std::net::Ipv4Addr) -> Result<(), LabError>
     .map(|_| ())
 }
 
-/// The IPv6 default route of a namespace, towards a lab router.
-pub fn default_route(ns: &str, via: Ipv6Addr) -> Result<(), LabError> {
+/// The IPv6 default route of a namespace, towards a lab router, preferring source `src`.
+pub fn default_route(ns: &str, via: Ipv6Addr, src: Option<Ipv6Addr>) -> Result<(), LabError> {
     let v = via.to_string();
-    run(
-        "ip",
-        &["-n", ns, "-6", "route", "replace", "default", "via", &v],
-    )
-    .map(|_| ())
+    let mut args = vec!["-n", ns, "-6", "route", "replace", "default", "via", &v];
+    let s = src.map(|a| a.to_string());
+    if let Some(s) = &s {
+        args.extend(["src", s.as_str()]);
+    }
+    run("ip", &args).map(|_| ())
 }
 
 /// Applies `delay` with netem on `dev`. `Ok(false)` when the kernel has no netem

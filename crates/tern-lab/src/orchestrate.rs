@@ -147,9 +147,18 @@ fn build(st: &mut LabState, loaded: &Loaded, opts: &UpOptions) -> Result<(), Lab
                 for a in &n.addrs4 {
                     netns::addr4(&ns, "lo", *a, 32)?;
                 }
-                gateways(&ns, &topo, i, LinkKind::Transit)?;
+                // Traffic the site starts itself (the GeoDNS checks of the other sites'
+                // unicast addresses) leaves from its unicast ::1, which the lab routes back.
+                let unicast = topo.sites.iter().find(|s| s.node == i).and_then(|s| {
+                    n.addrs.iter().copied().find(|a| {
+                        s.unicast
+                            .iter()
+                            .any(|p| p.contains_addr(&std::net::IpAddr::V6(*a)))
+                    })
+                });
+                gateways(&ns, &topo, i, LinkKind::Transit, unicast)?;
             }
-            NodeKind::Probe => gateways(&ns, &topo, i, LinkKind::Access)?,
+            NodeKind::Probe => gateways(&ns, &topo, i, LinkKind::Access, None)?,
             _ => {}
         }
     }
@@ -186,13 +195,20 @@ fn build(st: &mut LabState, loaded: &Loaded, opts: &UpOptions) -> Result<(), Lab
     wait_converged(st, opts.converge, stop)
 }
 
-/// Default routes of node `i` towards the other end of its first link of `kind`.
-fn gateways(ns: &str, topo: &Topology, i: usize, kind: LinkKind) -> Result<(), LabError> {
+/// Default routes of node `i` towards the other end of its first link of `kind`; `src` is the
+/// preferred IPv6 source address of the route.
+fn gateways(
+    ns: &str,
+    topo: &Topology,
+    i: usize,
+    kind: LinkKind,
+    src: Option<std::net::Ipv6Addr>,
+) -> Result<(), LabError> {
     let Some((l, ..)) = topo.links_of(i).into_iter().find(|(l, ..)| l.kind == kind) else {
         return Ok(());
     };
     let ours = l.a == i;
-    netns::default_route(ns, if ours { l.b_addr } else { l.a_addr })?;
+    netns::default_route(ns, if ours { l.b_addr } else { l.a_addr }, src)?;
     if let Some(gw) = if ours { l.b_addr4 } else { l.a_addr4 } {
         netns::default_route4(ns, gw)?;
     }

@@ -16,6 +16,8 @@
 //!   regional prefixes on an HTTP check of the small service the lab runs in the site's
 //!   namespace ([`SERVICE_ADDR`]): every 1 s, timeout 500 ms, rise 2, fall 2. `tern lab fail`
 //!   stops that service, so the failure goes through the real health check;
+//! - `[dns]`: the GeoDNS zone, served by `tern run` on the anycast address
+//!   ([`crate::geodns::dns_table`]);
 //! - `[lab]` is left out (the daemon has no use for it).
 
 use std::net::{IpAddr, SocketAddr};
@@ -62,6 +64,8 @@ pub struct SiteFiles {
     pub log: PathBuf,
     /// Log of the small service.
     pub service_log: PathBuf,
+    /// The GeoDNS geolocation CSV ([`crate::geodns::geo_csv`]).
+    pub geo_csv: PathBuf,
 }
 
 impl SiteFiles {
@@ -75,6 +79,7 @@ impl SiteFiles {
             md5_file: d.join("bgp.key"),
             log: d.join("tern-run.log"),
             service_log: d.join("service.log"),
+            geo_csv: d.join("geo.csv"),
         }
     }
 }
@@ -223,6 +228,17 @@ pub fn site_toml(
         );
         doc.insert("service".into(), Value::Array(vec![Value::Table(svc)]));
     }
+    let own_dns = match doc.remove("dns") {
+        Some(Value::Table(t)) => Some(t),
+        _ => None,
+    };
+    doc.insert(
+        "dns".into(),
+        Value::Table(crate::geodns::dns_table(
+            own_dns,
+            &files.geo_csv.display().to_string(),
+        )),
+    );
     let body = toml::to_string(&doc).map_err(|e| bad(site, e))?;
     Ok(format!(
         "# tern lab: site {site} as `tern run` runs it inside the lab (written by tern lab; the\n\

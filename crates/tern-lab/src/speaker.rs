@@ -259,6 +259,8 @@ fn write_site_files(
         files,
         st.md5.is_some(),
     )?;
+    std::fs::write(&files.geo_csv, crate::geodns::geo_csv(st.topo()?))
+        .map_err(|e| LabError::io(&files.geo_csv, e))?;
     std::fs::write(&files.config, text).map_err(|e| LabError::io(&files.config, e))
 }
 

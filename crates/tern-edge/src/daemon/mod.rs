@@ -200,6 +200,7 @@ impl Daemon {
         // Announcer and peers.
         let identity = Arc::new(cfg.identity.clone());
         let drain_path = cfg.edge.drain_file.clone();
+        let unicast = cfg.unicast.clone();
         let (announcer, view) = Announcer::new(
             opts.config.clone(),
             cfg,
@@ -264,7 +265,8 @@ impl Daemon {
                 ),
             ));
         }
-        let trace_router = Arc::new(Router::new().route(TRACE_PATH, Trace::new(identity.clone())));
+        let trace = Trace::new(identity.clone()).with_drain(view.clone(), &unicast);
+        let trace_router = Arc::new(Router::new().route(TRACE_PATH, trace.clone()));
         for l in http {
             tracker.spawn(log_end(
                 "http",
@@ -274,7 +276,7 @@ impl Daemon {
         if let Some(l) = metrics {
             let router = Router::new()
                 .route("/metrics", crate::metrics::Metrics(view.clone()))
-                .route(TRACE_PATH, Trace::new(identity));
+                .route(TRACE_PATH, trace);
             tracker.spawn(log_end(
                 "metrics",
                 crate::serve::http::serve(l, Arc::new(router), cancel.clone()),

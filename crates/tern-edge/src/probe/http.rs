@@ -54,6 +54,14 @@ pub async fn get(
     expect_status: u16,
     expect_body: Option<&str>,
 ) -> Result<String, ProbeError> {
+    let buf = fetch(host, port, path).await?;
+    Ok(evaluate(&buf, expect_status, expect_body)?)
+}
+
+/// `GET http://host:port/path`: the raw response (header and body) as read, for callers that
+/// look at the body themselves (the GeoDNS watcher reads `drain=` from the trace); judge it with
+/// [`evaluate`] and read the body with [`body`].
+pub async fn fetch(host: &str, port: u16, path: &str) -> Result<Vec<u8>, ProbeError> {
     let mut stream =
         TcpStream::connect((host, port))
             .await
@@ -90,7 +98,27 @@ pub async fn get(
             break;
         }
     }
-    Ok(evaluate(&buf, expect_status, expect_body)?)
+    Ok(buf)
+}
+
+/// The body of a response read by [`fetch`] (dechunked, cut at `Content-Length`); `None`
+/// without a complete header.
+pub fn body(buf: &[u8]) -> Option<Vec<u8>> {
+    let (head, body) = split_head(buf)?;
+    Some(body_of(head, body))
+}
+
+fn body_of(head: &str, body: &[u8]) -> Vec<u8> {
+    let chunked = header(head, "transfer-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    if chunked {
+        dechunk(body)
+    } else {
+        match content_length(head) {
+            Some(len) => body.get(..len).unwrap_or(body).to_vec(),
+            None => body.to_vec(),
+        }
+    }
 }
 
 /// Is the response complete by its `Content-Length`?
@@ -150,16 +178,7 @@ pub fn evaluate(
     let Some(want) = expect_body else {
         return Ok(format!("HTTP {status}"));
     };
-    let chunked = header(head, "transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    let body = if chunked {
-        dechunk(body)
-    } else {
-        match content_length(head) {
-            Some(len) => body.get(..len).unwrap_or(body).to_vec(),
-            None => body.to_vec(),
-        }
-    };
+    let body = body_of(head, body);
     if contains(&body, want.as_bytes()) {
         Ok(format!("HTTP {status}, body has {want:?}"))
     } else {

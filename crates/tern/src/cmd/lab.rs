@@ -15,7 +15,7 @@ use tern_lab::interrupt::{self, Interrupt};
 use tern_lab::measure::{self, Measurement};
 use tern_lab::orchestrate::{self, UpOptions};
 use tern_lab::state::{self, LabState, SpeakerKind};
-use tern_lab::{LabError, atlas, dns, whoami};
+use tern_lab::{LabError, atlas, dns, geodns, whoami};
 
 use crate::exit::Exit;
 
@@ -108,6 +108,21 @@ enum Command {
         /// netem; default: when the lab has no netem).
         #[arg(long, value_enum, default_value_t = ModelDelay::Auto)]
         model_delay: ModelDelay,
+    },
+    /// Ask the GeoDNS on the anycast address from every probe (`dig NAME AAAA`): which site
+    /// each probe is sent to. With --fail SITE: fail it and time until no probe gets it.
+    Dns {
+        #[command(flatten)]
+        which: Which,
+        /// The name to ask (default: www.<zone of the lab's [dns]>).
+        #[arg(long)]
+        name: Option<String>,
+        /// Fail this site, then ask every 100 ms until no probe is answered with it.
+        #[arg(long)]
+        fail: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
     },
     /// Make a site stop attracting traffic.
     Fail {
@@ -419,6 +434,12 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
             }
             Ok(Exit::Ok)
         }
+        Command::Dns {
+            which,
+            name,
+            fail,
+            json,
+        } => lab_dns(which.find()?, name, fail, json),
         Command::Fail { site, which } => {
             let mut st = which.find()?;
             if !orchestrate::fail(&mut st, &site)? {
@@ -725,5 +746,99 @@ fn print_event(e: Event<'_>) {
         ),
         Event::Finished(took) => println!("demo finished in {:.1} s", took.as_secs_f64()),
         _ => {}
+    }
+}
+
+/// `tern lab dns`.
+fn lab_dns(
+    mut st: LabState,
+    name: Option<String>,
+    fail: Option<String>,
+    json: bool,
+) -> anyhow::Result<Exit> {
+    orchestrate::prerequisites(&["dig"])?;
+    if st.speaker != SpeakerKind::TernRun {
+        anyhow::bail!(
+            "tern lab dns needs the sites to run tern run (tern lab up --speaker tern-run)"
+        );
+    }
+    let name = match name {
+        Some(n) => n,
+        None => {
+            let site = st.topo()?.sites.first().context("the lab has no site")?;
+            let cfg = tern_lab::siterun::SiteFiles::new(&st.dir, &site.id).config;
+            let text = std::fs::read_to_string(&cfg)
+                .with_context(|| format!("cannot read {}", cfg.display()))?;
+            format!("{}.{}", geodns::LAB_NAME, geodns::zone_of(&text))
+        }
+    };
+    let before = geodns::answers(&st, &name)?;
+    let mut report = serde_json::json!({ "name": name, "answers": before });
+    if !json {
+        println!(
+            "{name} AAAA from every probe, asked at {}:",
+            st.topo()?.target
+        );
+        print_answers(&before);
+    }
+    if let Some(site) = fail {
+        let started = std::time::Instant::now();
+        orchestrate::fail(&mut st, &site)?;
+        let (took, after) = loop {
+            let a = geodns::answers(&st, &name)?;
+            // Moved: every probe is answered, and by another site.
+            let moved = a
+                .iter()
+                .all(|x| x.site.as_deref().is_some_and(|s| s != site));
+            if moved || started.elapsed() > Duration::from_secs(30) {
+                break (moved.then(|| started.elapsed()), a);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        report["failed"] = serde_json::json!(site);
+        report["moved_ms"] = serde_json::json!(took.map(|d| d.as_millis() as u64));
+        report["after"] = serde_json::json!(after);
+        if !json {
+            match took {
+                Some(d) => println!(
+                    "after tern lab fail {site}: no probe answered with {site} after {} ms",
+                    d.as_millis()
+                ),
+                None => println!("after tern lab fail {site}: still answered after 30 s"),
+            }
+            print_answers(&after);
+        }
+        if took.is_none() {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
+            return Ok(Exit::Findings);
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(Exit::Ok)
+}
+
+fn print_answers(a: &[geodns::Answer]) {
+    for x in a {
+        let ans = x
+            .answer
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
+        println!(
+            "  {:<14} {:<14} {:<24} {}{}",
+            x.probe,
+            x.region,
+            ans,
+            x.site.as_deref().unwrap_or("-"),
+            x.error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        );
     }
 }
