@@ -12,7 +12,8 @@
 //!   [`Relationship::local_pref`]), and the action communities of the provider dictionary the
 //!   router honours (RFC 1997 standard and RFC 8092 large communities), each turned into a BIRD
 //!   test from its typed [`tern_model::policy::Effect`]: no-announce and prepend towards a neighbour AS, the peers or
-//!   a region, no-export, and local-pref.
+//!   a region, no-export, and local-pref. A carrier's session to the route collector is
+//!   [`crate::collector::carrier_session`]'s (every best route out, nothing in).
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -190,6 +191,11 @@ pub fn router_with(
             continue;
         }
         let peer = &topo.nodes[peer_i];
+        if link.kind == LinkKind::Monitor {
+            let proto = format!("n_{}", ident(&peer.name));
+            crate::collector::carrier_session(&mut o, &proto, local, peer_addr, asn);
+            continue;
+        }
         let v = if afi == Afi::Ipv6 { 6 } else { 4 };
         // What the peer is to us.
         let rel = match link.kind {
@@ -197,7 +203,7 @@ pub fn router_with(
             LinkKind::Transit => Rel::Provider,
             LinkKind::Peer => Rel::Peer,
             LinkKind::Internal => Rel::Internal,
-            LinkKind::Access => continue,
+            LinkKind::Access | LinkKind::Monitor => continue,
         };
         let proto = match afi {
             Afi::Ipv6 => format!("n_{}", ident(&peer.name)),
@@ -373,6 +379,7 @@ fn kind_word(k: NodeKind) -> &'static str {
         NodeKind::Transit => "transit carrier",
         NodeKind::Eyeball => "eyeball",
         NodeKind::Probe => "probe",
+        NodeKind::Collector => "route collector",
     }
 }
 
