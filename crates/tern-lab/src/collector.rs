@@ -141,6 +141,15 @@ pub fn as_map(topo: &Topology) -> String {
     o
 }
 
+/// One BGP session of the collector.
+#[derive(Clone, Debug, Serialize)]
+pub struct CollectorSession {
+    /// BIRD protocol name (`n_<carrier router>`).
+    pub name: String,
+    /// Established?
+    pub established: bool,
+}
+
 /// What [`collect`] wrote.
 #[derive(Clone, Debug, Serialize)]
 pub struct Collected {
@@ -151,8 +160,8 @@ pub struct Collected {
     pub updates: Option<PathBuf>,
     /// Lab AS → the AS it stands for.
     pub as_map: PathBuf,
-    /// Sessions of the collector and whether each is Established.
-    pub sessions: Vec<(String, bool)>,
+    /// Sessions of the collector.
+    pub sessions: Vec<CollectorSession>,
     /// Routes the collector holds.
     pub routes: usize,
     /// Seconds waited for the collector's view to stop changing.
@@ -246,7 +255,10 @@ pub fn collect(
     let sessions = daemon::protocols(st, NODE)?
         .into_iter()
         .filter(|p| p.proto == "BGP")
-        .map(|p| (p.name.clone(), p.info.starts_with("Established")))
+        .map(|p| CollectorSession {
+            established: p.info.starts_with("Established"),
+            name: p.name,
+        })
         .collect();
     let routes = last
         .iter()

@@ -257,9 +257,13 @@ pub struct Report {
 }
 
 impl Report {
-    /// An intent failed or an alert was raised: `tern observe` exits 1.
+    /// An intent failed or was bypassed, or an alert was raised: `tern observe` exits 1.
     pub fn has_findings(&self) -> bool {
-        !self.alerts.is_empty() || self.verdicts.iter().any(|v| v.status == Status::Fails)
+        !self.alerts.is_empty()
+            || self
+                .verdicts
+                .iter()
+                .any(|v| matches!(v.status, Status::Fails | Status::Bypassed))
     }
 }
 

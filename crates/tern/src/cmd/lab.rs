@@ -481,7 +481,7 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&c)?);
             } else {
-                let up = c.sessions.iter().filter(|s| s.1).count();
+                let up = c.sessions.iter().filter(|s| s.established).count();
                 println!(
                     "collector: {} route(s) from {up} of {} session(s) (settled after {:.1} s)",
                     c.routes,
