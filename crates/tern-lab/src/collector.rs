@@ -27,10 +27,7 @@ use crate::error::LabError;
 use crate::state::LabState;
 use crate::topology::{LinkKind, NodeKind, Topology};
 
-/// The collector's node (and namespace suffix).
-pub const NODE: &str = "collector";
-/// The collector's lab AS (private; RIS collectors are AS12654).
-pub const ASN: u32 = 65500;
+pub use crate::topology::{COLLECTOR_ASN as ASN, COLLECTOR_NODE as NODE};
 /// The BGP4MP file in the MRT directory.
 pub const UPDATES: &str = "updates.mrt";
 /// The AS map file `collect` writes beside the dumps.
@@ -92,34 +89,6 @@ pub fn config(topo: &Topology, i: usize, log: &Path, dir: &Path) -> String {
         );
     }
     o
-}
-
-/// A carrier router's session to the collector: every best route out (the relationship tags
-/// removed), nothing in.
-pub fn carrier_session(
-    o: &mut String,
-    proto: &str,
-    local: std::net::IpAddr,
-    peer_addr: std::net::IpAddr,
-    asn: u32,
-) {
-    let _ = writeln!(o, "filter {proto}_out {{");
-    let _ = writeln!(o, "  if source != RTS_BGP then reject;");
-    let _ = writeln!(o, "  bgp_large_community.delete([({asn}, 1, *)]);");
-    let _ = writeln!(o, "  accept;\n}}\n");
-    let _ = writeln!(o, "protocol bgp {proto} {{");
-    let _ = writeln!(o, "  description \"{NODE} (route collector)\";");
-    let _ = writeln!(o, "  local {local} as {asn};");
-    let _ = writeln!(o, "  neighbor {peer_addr} as {ASN};");
-    let _ = writeln!(o, "  direct;");
-    let _ = writeln!(
-        o,
-        "  connect delay time 1;\n  connect retry time 2;\n  error wait time 1, 4;"
-    );
-    let _ = writeln!(
-        o,
-        "  ipv6 {{\n    import none;\n    export filter {proto}_out;\n  }};\n}}\n"
-    );
 }
 
 /// What each lab AS stands for (only those standing for another AS), one line each:

@@ -48,6 +48,11 @@ mod addresses;
 mod links;
 mod nodes;
 
+/// The route collector's node (and namespace suffix); see [`crate::collector`].
+pub const COLLECTOR_NODE: &str = "collector";
+/// The route collector's lab AS (private; RIS collectors are AS12654).
+pub const COLLECTOR_ASN: u32 = 65500;
+
 /// What a node is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -107,12 +107,12 @@ pub(super) fn plan(
     eyeballs(&mut p, lab, v4)?;
     let region = p.regions.first().copied().unwrap_or(Region::Europe);
     let mut c = node(
-        crate::collector::NODE.to_owned(),
+        super::COLLECTOR_NODE.to_owned(),
         NodeKind::Collector,
         region,
         geo::hub(region),
     );
-    c.asn = Some(crate::collector::ASN);
+    c.asn = Some(super::COLLECTOR_ASN);
     p.collector = Some(p.push(c));
     if p.nodes.len() > MAX_NODES {
         return Err(LabError::Design(format!(
