@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use tern_types::Prefix;
+use tern_types::{Prefix, SiteId};
 
 use crate::error::AtlasError;
 use crate::record::{Body, Record};
@@ -23,6 +23,9 @@ pub struct SiteHints {
     /// The sites.
     #[serde(default)]
     pub sites: Vec<SiteHint>,
+    /// Warnings from loading (e.g. a tern.toml with validation errors); not part of the format.
+    #[serde(skip)]
+    pub notes: Vec<String>,
 }
 
 /// One site.
@@ -30,7 +33,7 @@ pub struct SiteHints {
 #[serde(deny_unknown_fields)]
 pub struct SiteHint {
     /// Site id as in tern.toml (`fra1`).
-    pub id: String,
+    pub id: SiteId,
     /// IATA code of the nearest airport (`FRA`), also recognised in names.
     #[serde(default)]
     pub iata: Option<String>,
@@ -102,14 +105,19 @@ fn glob(pattern: &str, text: &str) -> bool {
 }
 
 impl SiteHints {
-    /// Reads hints from a `.json` or `.toml` file (`[[sites]]` tables).
+    /// Reads hints from a tern.toml (the network model: see [`SiteHints::from_network`]), or a
+    /// `.json` or `.toml` hints file (`[[sites]]` tables).
     pub fn load(path: &Path) -> Result<SiteHints, AtlasError> {
         let text = std::fs::read_to_string(path).map_err(|source| AtlasError::Io {
             path: path.to_path_buf(),
             source,
         })?;
         let origin = path.display().to_string();
-        let hints: SiteHints = if path.extension().is_some_and(|e| e == "toml") {
+        let is_toml = path.extension().is_some_and(|e| e == "toml");
+        if is_toml && crate::model::is_tern_toml(&text) {
+            return SiteHints::from_tern_toml(path);
+        }
+        let hints: SiteHints = if is_toml {
             toml::from_str(&text).map_err(|e| AtlasError::Hints {
                 origin,
                 reason: e.to_string(),
@@ -141,7 +149,7 @@ impl SiteHints {
 
     /// A site by id.
     pub fn site(&self, id: &str) -> Option<&SiteHint> {
-        self.sites.iter().find(|s| s.id == id)
+        self.sites.iter().find(|s| s.id.as_str() == id)
     }
 }
 
@@ -159,7 +167,8 @@ pub enum Evidence {
     HopRouter,
     /// A hop inside a site's unicast prefix.
     HopPrefix,
-    /// No hints: grouped by the network of the last hop before the destination.
+    /// No hints: grouped by the network of the last hop before the destination (a hand-over
+    /// point: mostly IXP LANs and transit routers, not a site).
     LastHop,
 }
 
@@ -173,6 +182,45 @@ impl Evidence {
             Evidence::HopRouter => "hop-router",
             Evidence::HopPrefix => "hop-prefix",
             Evidence::LastHop => "last-hop",
+        }
+    }
+
+    /// What a key found with this evidence is, in words.
+    pub fn describes(self) -> &'static str {
+        match self {
+            Evidence::LastHop => "last hop before the target",
+            _ => "site",
+        }
+    }
+}
+
+/// Addresses that never identify a site or a hand-over point: private and shared space
+/// (10/8, 172.16/12, 192.168/16, 100.64/10), loopback, link-local (169.254/16, fe80::/10),
+/// unique local (fc00::/7), unspecified, multicast, and documentation space is kept (the lab
+/// uses it).
+pub fn is_private(addr: IpAddr) -> bool {
+    match addr {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            a.is_private()
+                || a.is_loopback()
+                || a.is_link_local()
+                || a.is_unspecified()
+                || a.is_broadcast()
+                || a.is_multicast()
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || o[0] == 0
+        }
+        IpAddr::V6(a) => {
+            let seg = a.segments();
+            if let Some(v4) = a.to_ipv4_mapped() {
+                return is_private(IpAddr::V4(v4));
+            }
+            a.is_loopback()
+                || a.is_unspecified()
+                || a.is_multicast()
+                || (seg[0] & 0xfe00) == 0xfc00
+                || (seg[0] & 0xffc0) == 0xfe80
         }
     }
 }
@@ -224,7 +272,7 @@ type Observation = (Evidence, String, String);
 
 fn name_site(hints: Option<&SiteHints>, name: &str) -> String {
     match hints.and_then(|h| h.site_named(name)) {
-        Some(s) => s.id.clone(),
+        Some(s) => s.id.to_string(),
         None => site_token(name),
     }
 }
@@ -235,6 +283,91 @@ fn network_label(addr: IpAddr) -> String {
     match Prefix::truncating(addr, len) {
         Some(p) => format!("via {p}"),
         None => format!("via {addr}"),
+    }
+}
+
+/// The hand-over point of a traceroute that reached its target: the last public hop before the
+/// target (private addresses are skipped: they are the probe's own network or tunnels).
+pub fn hand_over(t: &crate::record::Traceroute, dst: Option<IpAddr>) -> Option<IpAddr> {
+    if !t.destination_responded(dst) {
+        return None;
+    }
+    t.hops.iter().rev().find_map(|h| {
+        h.replies
+            .iter()
+            .filter_map(|r| r.from)
+            .find(|a| Some(*a) != dst && !is_private(*a))
+    })
+}
+
+/// The votes of one probe's records, kept as counts (memory bounded by the sites seen, not
+/// by the records read): only the strongest evidence seen so far counts.
+#[derive(Clone, Debug, Default)]
+pub struct Votes {
+    best: Option<Evidence>,
+    /// Site → (votes, first detail).
+    sites: BTreeMap<String, (usize, String)>,
+    scratch: Vec<Observation>,
+}
+
+impl Votes {
+    /// Adds the evidence of one record.
+    pub fn add(&mut self, record: &Record, hints: Option<&SiteHints>) {
+        let mut obs = std::mem::take(&mut self.scratch);
+        observe(record, hints, &mut obs);
+        for (e, site, detail) in obs.drain(..) {
+            match self.best {
+                Some(b) if e > b => continue,
+                Some(b) if e == b => {}
+                _ => {
+                    self.best = Some(e);
+                    self.sites.clear();
+                }
+            }
+            self.sites.entry(site).or_insert((0, detail)).0 += 1;
+        }
+        self.scratch = obs;
+    }
+
+    /// Adds the votes of records read after these (another part of the same run, in input
+    /// order): the same result as adding those records here one by one.
+    pub fn merge(&mut self, later: Votes) {
+        let Some(e) = later.best else { return };
+        match self.best {
+            Some(b) if e > b => {}
+            Some(b) if e == b => {
+                for (site, (n, detail)) in later.sites {
+                    self.sites.entry(site).or_insert((0, detail)).0 += n;
+                }
+            }
+            _ => {
+                self.best = later.best;
+                self.sites = later.sites;
+            }
+        }
+    }
+
+    /// The catchment these votes give: majority; ties go to the alphabetically first site so
+    /// the result is deterministic.
+    pub fn catchment(&self) -> Catchment {
+        let best = self
+            .sites
+            .iter()
+            .max_by(|a, b| a.1.0.cmp(&b.1.0).then(b.0.cmp(a.0)));
+        match (self.best, best) {
+            (Some(e), Some((site, (_, detail)))) => Catchment {
+                site: Some(site.clone()),
+                evidence: Some(e),
+                detail: Some(detail.clone()),
+                seen: self.sites.keys().cloned().collect(),
+            },
+            _ => Catchment {
+                site: None,
+                evidence: None,
+                detail: None,
+                seen: Vec::new(),
+            },
+        }
     }
 }
 
@@ -263,7 +396,7 @@ fn observe(record: &Record, hints: Option<&SiteHints>, out: &mut Vec<Observation
             for r in &h.results {
                 if let Some(s) = r.trace_site() {
                     let site = match hints.and_then(|h| h.site_named(&s)) {
-                        Some(site) => site.id.clone(),
+                        Some(site) => site.id.to_string(),
                         None => s.to_ascii_lowercase(),
                     };
                     out.push((Evidence::HttpTrace, site, s));
@@ -277,24 +410,15 @@ fn observe(record: &Record, hints: Option<&SiteHints>, out: &mut Vec<Observation
                     hop.replies
                         .iter()
                         .filter_map(|r| r.from)
-                        .find_map(|a| h.site_of_addr(a).map(|(s, e)| (e, s.id.clone(), a)))
+                        .find_map(|a| h.site_of_addr(a).map(|(s, e)| (e, s.id.to_string(), a)))
                 });
                 if let Some((e, site, a)) = hit {
                     out.push((e, site, a.to_string()));
                     return;
                 }
             }
-            if t.destination_responded(record.dst_addr) {
-                let dst = record.dst_addr;
-                let before = t.hops.iter().rev().find_map(|h| {
-                    h.replies
-                        .iter()
-                        .find_map(|r| r.from)
-                        .filter(|a| Some(*a) != dst)
-                });
-                if let Some(a) = before {
-                    out.push((Evidence::LastHop, network_label(a), a.to_string()));
-                }
+            if let Some(a) = hand_over(t, record.dst_addr) {
+                out.push((Evidence::LastHop, network_label(a), a.to_string()));
             }
         }
         Body::Ping(_) | Body::Other { .. } => {}
@@ -303,37 +427,11 @@ fn observe(record: &Record, hints: Option<&SiteHints>, out: &mut Vec<Observation
 
 /// The catchment of one probe from all its records.
 pub fn classify(records: &[&Record], hints: Option<&SiteHints>) -> Catchment {
-    let mut obs = Vec::new();
+    let mut votes = Votes::default();
     for r in records {
-        observe(r, hints, &mut obs);
+        votes.add(r, hints);
     }
-    let Some(best) = obs.iter().map(|o| o.0).min() else {
-        return Catchment {
-            site: None,
-            evidence: None,
-            detail: None,
-            seen: Vec::new(),
-        };
-    };
-    let mut votes: BTreeMap<&str, (usize, &str)> = BTreeMap::new();
-    for (e, site, detail) in &obs {
-        if *e == best {
-            let v = votes.entry(site.as_str()).or_insert((0, detail.as_str()));
-            v.0 += 1;
-        }
-    }
-    // Majority; ties go to the alphabetically first site so the result is deterministic.
-    let (site, (_, detail)) = votes
-        .iter()
-        .max_by(|a, b| a.1.0.cmp(&b.1.0).then(b.0.cmp(a.0)))
-        .map(|(s, v)| (*s, *v))
-        .unwrap_or(("", (0, "")));
-    Catchment {
-        site: Some(site.to_string()),
-        evidence: Some(best),
-        detail: Some(detail.to_string()),
-        seen: votes.keys().map(|s| s.to_string()).collect(),
-    }
+    votes.catchment()
 }
 
 #[cfg(test)]
@@ -370,18 +468,57 @@ mod tests {
                 {"id":"ams1","names":["ns1-ams"]}]}"#,
         )
         .unwrap();
-        assert_eq!(hints.site_named("res1.fra.example").unwrap().id, "fra1");
-        assert_eq!(hints.site_named("x.de-fra.y").unwrap().id, "fra1");
-        assert_eq!(hints.site_named("FRA1").unwrap().id, "fra1");
-        assert_eq!(hints.site_named("ns1-ams").unwrap().id, "ams1");
+        assert_eq!(
+            hints.site_named("res1.fra.example").unwrap().id.as_str(),
+            "fra1"
+        );
+        assert_eq!(hints.site_named("x.de-fra.y").unwrap().id.as_str(), "fra1");
+        assert_eq!(hints.site_named("FRA1").unwrap().id.as_str(), "fra1");
+        assert_eq!(hints.site_named("ns1-ams").unwrap().id.as_str(), "ams1");
         assert!(hints.site_named("lhr").is_none());
         let (s, e) = hints.site_of_addr("198.51.100.1".parse().unwrap()).unwrap();
         assert_eq!((s.id.as_str(), e), ("fra1", Evidence::HopRouter));
+        assert!(serde_json::from_str::<SiteHints>(r#"{"sites":[{"id":"Not A Site"}]}"#).is_err());
         let (_, e) = hints
             .site_of_addr("2001:db8:1::9".parse().unwrap())
             .unwrap();
         assert_eq!(e, Evidence::HopPrefix);
         assert!(hints.site_of_addr("192.0.2.1".parse().unwrap()).is_none());
         assert!(serde_json::from_str::<SiteHints>(r#"{"sites":[{"id":"a","colour":1}]}"#).is_err());
+    }
+}
+
+#[cfg(test)]
+mod private_tests {
+    use super::*;
+
+    #[test]
+    fn private_addresses() {
+        for a in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "100.64.0.1",
+            "100.127.255.254",
+            "127.0.0.1",
+            "169.254.1.1",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(is_private(a.parse().unwrap()), "{a}");
+        }
+        for a in [
+            "172.32.0.1",
+            "100.128.0.1",
+            "80.81.193.1",
+            "2001:7f8::1",
+            "192.0.2.1",
+        ] {
+            assert!(!is_private(a.parse().unwrap()), "{a}");
+        }
     }
 }

@@ -56,15 +56,8 @@ pub fn continent_of(country: &str) -> Option<&'static str> {
         .map(|(c, _)| *c)
 }
 
-/// Great-circle distance in km between two (lat, lon) points in degrees (haversine).
-pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
-    const R: f64 = 6371.0;
-    let (la1, lo1) = (a.0.to_radians(), a.1.to_radians());
-    let (la2, lo2) = (b.0.to_radians(), b.1.to_radians());
-    let h = ((la2 - la1) / 2.0).sin().powi(2)
-        + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
-    2.0 * R * h.sqrt().min(1.0).asin()
-}
+/// Great-circle distance in km between two (lat, lon) points in degrees: tern-types' one.
+pub use tern_types::geo::great_circle_km as distance_km;
 
 #[cfg(test)]
 mod tests {
@@ -89,13 +82,5 @@ mod tests {
         all.sort_unstable();
         all.dedup();
         assert_eq!(all.len(), n);
-    }
-
-    #[test]
-    fn distances() {
-        // Amsterdam – Frankfurt ≈ 365 km.
-        let d = distance_km((52.37, 4.90), (50.11, 8.68));
-        assert!((350.0..380.0).contains(&d), "{d}");
-        assert!(distance_km((0.0, 0.0), (0.0, 0.0)).abs() < 1e-9);
     }
 }

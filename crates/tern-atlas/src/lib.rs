@@ -19,21 +19,23 @@ pub mod diff;
 pub mod dns;
 mod error;
 pub mod geo;
+mod model;
 pub mod probe;
 mod raw;
 pub mod read;
 pub mod record;
 pub mod report;
+mod values;
 
-pub use analysis::{Analysis, analyse};
+pub use analysis::{Analyser, Analysis, analyse};
 pub use catchment::{Catchment, Evidence, SiteHint, SiteHints};
-pub use error::AtlasError;
+pub use error::{AtlasError, RecordError};
 pub use probe::{Probe, ProbeSet, parse_probes, read_probes};
-pub use read::{Results, parse_results, read_results};
+pub use read::{RecordReader, Results, parse_results, read_results};
 pub use record::{Body, Record};
 
 /// Parses one result record (a JSON object); for fuzzing and for callers that split input
 /// themselves. Errors are the reason the record would be skipped.
-pub fn parse_record(json: &str) -> Result<Record, String> {
-    raw::parse_record(json, 0)
+pub fn parse_record(json: &str) -> Result<Record, RecordError> {
+    raw::parse_record(json.as_bytes(), 0)
 }

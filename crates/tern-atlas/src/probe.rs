@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::error::AtlasError;
-use crate::read::{Skipped, as_text, read_bytes, split_values};
+use crate::read::{Skipped, read_bytes};
+use crate::values::{as_text, split_values};
 
 /// What tern needs to know about a probe.
 #[derive(Clone, Debug, PartialEq, Serialize, Default)]
@@ -190,7 +191,12 @@ impl Skipped {
     pub(crate) fn count_reason(&mut self, index: usize, reason: String) {
         self.count += 1;
         if self.first.len() < crate::read::MAX_REASONS {
-            self.first.push((index, 0, reason));
+            self.first.push(crate::read::SkipReason {
+                index,
+                line: 0,
+                offset: 0,
+                reason,
+            });
         }
     }
 }

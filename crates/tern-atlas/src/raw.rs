@@ -13,6 +13,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use crate::dns;
+use crate::error::RecordError;
 use crate::record::{
     Body, Dns, DnsResponse, Hop, Http, HttpResult, Ping, Proto, Record, Reply, Traceroute,
 };
@@ -36,7 +37,67 @@ impl StrOrNum<'_> {
 
 fn lenient_ip<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IpAddr>, D::Error> {
     let s: Option<Cow<'de, str>> = Option::deserialize(d)?;
-    Ok(s.and_then(|s| s.trim().parse().ok()))
+    Ok(s.and_then(|s| {
+        let s = s.trim();
+        dotted_quad(s.as_bytes()).or_else(|| s.parse().ok())
+    }))
+}
+
+/// A plain dotted-quad IPv4 address (`192.0.2.1`), the common case in traceroutes, read
+/// without the general parser; anything else (IPv6, leading zeros, junk) is `None` and goes to
+/// `IpAddr::from_str`, which decides as before.
+fn dotted_quad(b: &[u8]) -> Option<IpAddr> {
+    let mut octets = [0u8; 4];
+    let mut parts = b.split(|&c| c == b'.');
+    for o in &mut octets {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 3 || (p.len() > 1 && p[0] == b'0') {
+            return None;
+        }
+        let mut v: u16 = 0;
+        for &c in p {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + u16::from(c - b'0');
+        }
+        *o = u8::try_from(v).ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(IpAddr::from(octets))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotted_quads_agree_with_std() {
+        for s in [
+            "192.0.2.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "a.b.c.d",
+            "",
+            "1.2.3.4 ",
+            "2001:db8::1",
+            "::ffff:1.2.3.4",
+            "1.2.3.04",
+        ] {
+            let std: Option<IpAddr> = s.parse().ok();
+            match dotted_quad(s.as_bytes()) {
+                Some(a) => assert_eq!(Some(a), std, "{s}"),
+                None => assert!(std.is_none() || s.contains(':'), "{s}"),
+            }
+        }
+    }
 }
 
 /// Top-level fields common to all result types.
@@ -236,14 +297,15 @@ struct RawResultSetEntry<'a> {
 }
 
 /// Parses one result object (already isolated by the reader) into a [`Record`].
-pub(crate) fn parse_record(json: &str, index: usize) -> Result<Record, String> {
-    let raw: RawRecord<'_> = serde_json::from_str(json).map_err(|e| e.to_string())?;
+pub(crate) fn parse_record(json: &[u8], index: usize) -> Result<Record, RecordError> {
+    let raw: RawRecord<'_> =
+        serde_json::from_slice(json).map_err(|e| RecordError::json(&e, json))?;
     convert(raw, index)
 }
 
 /// Converts a record parsed by serde; errors are why the record is skipped.
-pub(crate) fn convert(raw: RawRecord<'_>, index: usize) -> Result<Record, String> {
-    let prb_id = raw.prb_id.ok_or("no prb_id")?;
+pub(crate) fn convert(raw: RawRecord<'_>, index: usize) -> Result<Record, RecordError> {
+    let prb_id = raw.prb_id.ok_or(RecordError::Missing("prb_id"))?;
     let kind = match (&raw.kind, &raw.msm_name) {
         (Some(k), _) => k.to_ascii_lowercase(),
         (None, Some(n)) => match n.as_ref() {
@@ -252,7 +314,7 @@ pub(crate) fn convert(raw: RawRecord<'_>, index: usize) -> Result<Record, String
             "Tdig" => "dns".into(),
             other => other.to_ascii_lowercase(),
         },
-        (None, None) => return Err("no type".into()),
+        (None, None) => return Err(RecordError::Missing("type")),
     };
     let mut raw = raw;
     let result = raw.result.take();
@@ -287,18 +349,26 @@ fn error_text(v: Option<&RawValue>) -> Option<String> {
     })
 }
 
-fn items<'a>(result: Option<RawResult<'a>>, what: &str) -> Result<Vec<RawItem<'a>>, String> {
+fn items<'a>(
+    result: Option<RawResult<'a>>,
+    kind: &'static str,
+) -> Result<Vec<RawItem<'a>>, RecordError> {
     match result {
         None => Ok(Vec::new()),
         Some(RawResult::Items(v)) => Ok(v),
-        Some(RawResult::Object(_)) => {
-            Err(format!("{what}: `result` is an object, expected a list"))
-        }
-        Some(RawResult::Text) => Err(format!("{what}: legacy text result (fw 1) not supported")),
+        Some(RawResult::Object(_)) => Err(RecordError::ResultShape {
+            kind,
+            found: "an object",
+            expected: "a list",
+        }),
+        Some(RawResult::Text) => Err(RecordError::LegacyText(kind)),
     }
 }
 
-fn traceroute(raw: &RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Traceroute, String> {
+fn traceroute(
+    raw: &RawRecord<'_>,
+    result: Option<RawResult<'_>>,
+) -> Result<Traceroute, RecordError> {
     let proto = match raw.proto.as_deref().map(str::to_ascii_uppercase).as_deref() {
         Some("ICMP") => Some(Proto::Icmp),
         Some("UDP") => Some(Proto::Udp),
@@ -321,7 +391,7 @@ fn traceroute(raw: &RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Trac
     })
 }
 
-fn ping(raw: &RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Ping, String> {
+fn ping(raw: &RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Ping, RecordError> {
     let valid = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0);
     // Built-in measurements lacked per-packet RTTs for a while; `result` may be absent.
     let rtts: Vec<f64> = items(result, "ping")?
@@ -370,7 +440,7 @@ fn dns_response(
     resp
 }
 
-fn dns_body(raw: &mut RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Dns, String> {
+fn dns_body(raw: &mut RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Dns, RecordError> {
     let mut d = Dns {
         responses: Vec::new(),
         error: error_text(raw.error),
@@ -378,7 +448,20 @@ fn dns_body(raw: &mut RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Dn
     match result {
         None => {}
         Some(RawResult::Object(r)) => d.responses.push(dns_response(r, raw.dst_addr, None)),
-        Some(_) => return Err("dns: `result` is not an object".into()),
+        Some(RawResult::Items(_)) => {
+            return Err(RecordError::ResultShape {
+                kind: "dns",
+                found: "a list",
+                expected: "an object",
+            });
+        }
+        Some(RawResult::Text) => {
+            return Err(RecordError::ResultShape {
+                kind: "dns",
+                found: "a string",
+                expected: "an object",
+            });
+        }
     }
     for e in raw.resultset.take().unwrap_or_default() {
         let error = error_text(e.error);
@@ -394,7 +477,7 @@ fn dns_body(raw: &mut RawRecord<'_>, result: Option<RawResult<'_>>) -> Result<Dn
     Ok(d)
 }
 
-fn http(result: Option<RawResult<'_>>) -> Result<Http, String> {
+fn http(result: Option<RawResult<'_>>) -> Result<Http, RecordError> {
     Ok(Http {
         results: items(result, "http")?
             .into_iter()

@@ -7,11 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 use tern_model::policy::Region;
+use tern_types::geo::great_circle_km;
 
 /// Kilometres light travels in fibre per millisecond (2/3 c).
 pub const FIBRE_KM_PER_MS: f64 = 299_792.458 / 1000.0 * 2.0 / 3.0;
-/// Mean Earth radius, km.
-const EARTH_RADIUS_KM: f64 = 6371.0;
 
 /// Every region, in the lab's fixed order (it decides router ids, hence BGP tie-breaks).
 pub const REGIONS: &[Region] = &[
@@ -126,18 +125,9 @@ pub fn region_of(lat: f64, lon: f64) -> Region {
     Region::containing(lat, lon)
 }
 
-/// Great-circle distance in km (haversine).
-pub fn distance_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_KM * a.sqrt().asin()
-}
-
 /// One-way delay of a link between two points, ms, rounded to 0.1 ms.
 pub fn delay_ms(a: (f64, f64), b: (f64, f64), base_ms: f64) -> f64 {
-    let d = distance_km(a.0, a.1, b.0, b.1) / FIBRE_KM_PER_MS + base_ms;
+    let d = great_circle_km(a, b) / FIBRE_KM_PER_MS + base_ms;
     (d * 10.0).round() / 10.0
 }
 

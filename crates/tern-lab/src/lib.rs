@@ -52,6 +52,7 @@ pub mod measure;
 pub mod netns;
 pub mod orchestrate;
 pub mod prereq;
+pub mod simgraph;
 pub mod siterun;
 pub mod speaker;
 pub mod state;

@@ -11,6 +11,7 @@ use std::process::Command;
 use tern_lab::birdconf;
 use tern_lab::orchestrate::{Loaded, load};
 use tern_lab::topology::{LinkKind, NodeKind, Topology, design};
+use tern_testkit::TempDir;
 use tern_types::Prefix;
 
 fn example(name: &str) -> PathBuf {
@@ -23,21 +24,6 @@ fn lab(name: &str) -> (Loaded, Topology) {
     let l = load(&example(name)).unwrap();
     let t = design(&l.net, &l.lab, &l.providers).unwrap();
     (l, t)
-}
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("tern-lab-design-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]
@@ -438,8 +424,16 @@ fn the_route_collector_hears_every_carrier_router_and_announces_nothing() {
         .collect();
     assert_eq!(monitored, carriers);
     let conf = collector::config(&t, c, Path::new("/x/log"), Path::new("/x/mrt"));
-    assert_eq!(conf.matches("protocol bgp ").count(), carriers.len(), "{conf}");
-    assert_eq!(conf.matches("export none;").count(), carriers.len(), "{conf}");
+    assert_eq!(
+        conf.matches("protocol bgp ").count(),
+        carriers.len(),
+        "{conf}"
+    );
+    assert_eq!(
+        conf.matches("export none;").count(),
+        carriers.len(),
+        "{conf}"
+    );
     assert!(conf.contains("mrtdump \"/x/mrt/updates.mrt\";"), "{conf}");
     assert!(!conf.contains("protocol kernel") && !conf.contains("protocol static"));
     // The carrier's side: every best route out, nothing in.
@@ -448,5 +442,8 @@ fn the_route_collector_hears_every_carrier_router_and_announces_nothing() {
     assert!(s.contains("import none;") && s.contains("export filter n_collector_out;"));
     let map = collector::as_map(&t);
     assert!(map.contains("64515 20473 #"), "{map}");
-    assert!(map.contains("65001 174 #") && map.contains("65002 3257 #"), "{map}");
+    assert!(
+        map.contains("65001 174 #") && map.contains("65002 3257 #"),
+        "{map}"
+    );
 }

@@ -1,5 +1,5 @@
 //! Vocabulary types shared by every tern crate: [`Asn`], [`Prefix`], [`Community`],
-//! [`LargeCommunity`], [`SiteId`].
+//! [`LargeCommunity`], [`SiteId`], and one great-circle distance ([`geo`]).
 //!
 //! This crate sits at the bottom of the workspace (see ARCHITECTURE.md): it is pure, has no I/O,
 //! and every type parses from and prints to the text an operator writes (`AS64512`, `2001:db8::/48`,
@@ -10,6 +10,7 @@
 
 mod asn;
 mod community;
+pub mod geo;
 mod prefix;
 mod site;
 

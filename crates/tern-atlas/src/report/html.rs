@@ -140,14 +140,14 @@ fn map(a: &Analysis, col: &BTreeMap<String, &str>, ring: impl Fn(&ProbeRow) -> b
         );
     }
     for site in &a.sites {
-        let c = col.get(&site.id).copied().unwrap_or(OTHER);
+        let c = col.get(site.id.as_str()).copied().unwrap_or(OTHER);
         let (x, y) = ((site.lon + 180.0) * 10.0, (90.0 - site.lat) * 10.0);
         let _ = write!(
             s,
             "<rect class=\"site\" x=\"{:.0}\" y=\"{:.0}\" width=\"34\" height=\"34\" fill=\"{c}\"><title>site {}</title></rect>",
             x - 17.0,
             y - 17.0,
-            esc(&site.id)
+            esc(site.id.as_str())
         );
     }
     s.push_str("</svg>");
@@ -336,8 +336,13 @@ pub fn analysis(a: &Analysis) -> String {
     b.push_str(&map(a, &col, |_| false));
     b.push_str("<h2>Latency CDF</h2>");
     b.push_str(&cdf(&site_series(a, &col)));
-    b.push_str("<h2>Sites</h2>");
-    b.push_str(&stats_table("site", &a.by_site));
+    b.push_str(match a.keys {
+        crate::analysis::Keys::Sites => "<h2>Sites</h2>",
+        crate::analysis::Keys::HandOver => {
+            "<h2>Hand-over points (last hop before the target; no site hints)</h2>"
+        }
+    });
+    b.push_str(&stats_table(a.keys.label(), &a.by_site));
     b.push_str("<h2>Continents</h2>");
     b.push_str(&stats_table("continent", &a.by_continent));
     b.push_str("<h2>Countries</h2>");

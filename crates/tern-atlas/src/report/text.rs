@@ -83,8 +83,15 @@ pub fn analysis(a: &Analysis, limit: usize) -> String {
             "{}: {} records, {} skipped",
             i.origin, i.records, i.skipped.count
         );
-        for (idx, line, why) in &i.skipped.first {
-            let _ = writeln!(s, "  skipped record #{idx} (line {line}): {why}");
+        for r in &i.skipped.first {
+            let _ = writeln!(
+                s,
+                "  skipped record #{} (line {}, byte {}): {}",
+                r.index, r.line, r.offset, r.reason
+            );
+        }
+        if i.unclosed_array {
+            let _ = writeln!(s, "  the array has no closing `]`: the file may be cut off");
         }
     }
     let o = &a.overall;
@@ -117,7 +124,13 @@ pub fn analysis(a: &Analysis, limit: usize) -> String {
         }
     }
     s.push('\n');
-    s.push_str(&stats_table("site", &a.by_site, limit));
+    if a.keys == crate::analysis::Keys::HandOver {
+        s.push_str(
+            "no site hints: the keys are hand-over points, the network of the last public hop \
+             before the target (mostly IXP LANs and transit routers), not sites\n",
+        );
+    }
+    s.push_str(&stats_table(a.keys.label(), &a.by_site, limit));
     s.push('\n');
     s.push_str(&stats_table("continent", &a.by_continent, limit));
     s.push('\n');

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use tern_atlas::{Analysis, ProbeSet, SiteHints, analyse, read_probes, read_results, report};
+use tern_atlas::{Analyser, Analysis, ProbeSet, RecordReader, SiteHints, read_probes, report};
 
 use crate::exit::Exit;
 
@@ -25,6 +25,8 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Command {
     /// Catchment and latency of one run (one or more result files of the same moment).
+    /// `report` is the same (the name ripe-atlas-tools users know).
+    #[command(alias = "report")]
     Analyse(AnalyseArgs),
     /// Compare two runs probe by probe: site transitions, latency change, probes that got worse.
     Diff(DiffArgs),
@@ -39,8 +41,9 @@ struct Common {
     /// Repeatable; later files win.
     #[arg(long = "probes", value_name = "FILE")]
     probes: Vec<PathBuf>,
-    /// Site hints (JSON or TOML): site ids, coordinates, unicast prefixes, router addresses and
-    /// the names the sites give in CHAOS/NSID answers.
+    /// What the sites are: your tern.toml (sites, their unicast prefixes and upstream routers
+    /// come from the model), or a hints file (JSON or TOML `[[sites]]`: ids, coordinates,
+    /// prefixes, router addresses, the names the sites give in CHAOS/NSID answers).
     #[arg(long, value_name = "FILE")]
     hints: Option<PathBuf>,
     /// Print JSON instead of tables.
@@ -98,29 +101,95 @@ fn load_context(c: &Common) -> anyhow::Result<(ProbeSet, Option<SiteHints>)> {
         probes.merge(set);
     }
     let hints = c.hints.as_deref().map(SiteHints::load).transpose()?;
+    for n in hints.iter().flat_map(|h| &h.notes) {
+        eprintln!("warning: {n}");
+    }
     Ok((probes, hints))
 }
 
+/// Streams the files through one analysis (memory independent of the files' sizes), warning
+/// about what was skipped. Several files are read on parallel threads (as many as there are
+/// cores), each into its own partial analysis, merged in file order: the result is the same as
+/// reading them one after the other.
 fn analyse_files(
     files: &[&Path],
     probes: &ProbeSet,
     hints: Option<&SiteHints>,
 ) -> anyhow::Result<Analysis> {
-    let mut runs = Vec::new();
-    for f in files {
-        let r = read_results(f)?;
-        if r.skipped.count > 0 {
-            eprintln!(
-                "warning: {}: {} broken records skipped",
-                r.origin, r.skipped.count
-            );
-            for (i, line, why) in &r.skipped.first {
-                eprintln!("  record #{i} (line {line}): {why}");
-            }
-        }
-        runs.push(r);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, files.len().max(1));
+    let per = files.len().div_ceil(threads).max(1);
+    let parts: Vec<anyhow::Result<Analyser<'_>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(per)
+            .map(|chunk| {
+                scope.spawn(move || -> anyhow::Result<Analyser<'_>> {
+                    let mut a = Analyser::new(probes, hints);
+                    for f in chunk {
+                        a.read(RecordReader::open(f)?)?;
+                    }
+                    Ok(a)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a reader thread panicked")))
+            })
+            .collect()
+    });
+    let mut analyser = Analyser::new(probes, hints);
+    for part in parts {
+        analyser.merge(part?);
     }
-    Ok(analyse(&runs, probes, hints))
+    let analysis = analyser.finish();
+    for input in &analysis.inputs {
+        warn_input(input);
+    }
+    Ok(analysis)
+}
+
+fn warn_input(input: &tern_atlas::analysis::InputSummary) {
+    let sk = &input.skipped;
+    if sk.count > 0 {
+        eprintln!(
+            "warning: {}: {} broken record(s) skipped, {} read",
+            input.origin, sk.count, input.records
+        );
+        for r in &sk.first {
+            eprintln!(
+                "  record #{} (line {}, byte {}): {}",
+                r.index, r.line, r.offset, r.reason
+            );
+        }
+    }
+    if sk.stray > 0 {
+        eprintln!(
+            "warning: {}: stray bytes between records in {} place(s) (no record lost)",
+            input.origin, sk.stray
+        );
+    }
+    if input.unclosed_array {
+        eprintln!(
+            "warning: {}: the JSON array has no closing `]`: the file may be cut off",
+            input.origin
+        );
+    }
+}
+
+/// Pretty JSON written straight to stdout (no copy of the whole document in memory).
+fn print_json(
+    write: impl FnOnce(&mut dyn std::io::Write) -> serde_json::Result<()>,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    write(&mut out)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
 }
 
 fn write_html(path: &Path, html: &str) -> anyhow::Result<()> {
@@ -132,7 +201,7 @@ fn run_analyse(a: AnalyseArgs) -> anyhow::Result<Exit> {
     let files: Vec<&Path> = a.files.iter().map(PathBuf::as_path).collect();
     let analysis = analyse_files(&files, &probes, hints.as_ref())?;
     if a.common.json {
-        println!("{}", serde_json::to_string_pretty(&analysis)?);
+        print_json(|w| serde_json::to_writer_pretty(w, &analysis))?;
     } else {
         print!("{}", report::text::analysis(&analysis, a.common.limit));
     }
@@ -148,7 +217,7 @@ fn run_diff(d: DiffArgs) -> anyhow::Result<Exit> {
     let after = analyse_files(&[&d.after], &probes, hints.as_ref())?;
     let diff = tern_atlas::diff::diff(&before, &after);
     if d.common.json {
-        println!("{}", serde_json::to_string_pretty(&diff)?);
+        print_json(|w| serde_json::to_writer_pretty(w, &diff))?;
     } else {
         print!("{}", report::text::diff(&diff, d.common.limit));
     }

@@ -13,10 +13,9 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use tern_atlas::catchment::classify;
-use tern_atlas::{Body, ProbeSet, Record, SiteHint, SiteHints, read_probes, read_results};
+use tern_atlas::{Body, ProbeSet, Record, SiteHints, read_probes, read_results};
 use tern_geodns::map::{DEFAULT_V4_LEN, DEFAULT_V6_LEN, LatencyMap, Observation};
 use tern_geodns::{Transport, Up};
-use tern_model::Role;
 use tern_types::{Prefix, SiteId};
 
 use crate::exit::Exit;
@@ -166,28 +165,10 @@ fn load(config: &std::path::Path) -> anyhow::Result<(tern_model::Network, tern_m
     Ok((model.network, dns))
 }
 
-/// Site hints for tern-atlas from the model: ids, codes, coordinates, unicast prefixes.
+/// Site hints for tern-atlas from the model (ids, codes, coordinates, unicast prefixes,
+/// connected networks, upstream routers): tern-atlas's own mapping.
 fn hints(net: &tern_model::Network) -> SiteHints {
-    SiteHints {
-        sites: net
-            .sites
-            .iter()
-            .map(|s| SiteHint {
-                id: s.id.to_string(),
-                iata: s.code.clone(),
-                lat: Some(s.lat),
-                lon: Some(s.lon),
-                prefixes: net
-                    .prefixes
-                    .iter()
-                    .filter(|p| p.role == Role::Unicast(s.id.clone()))
-                    .map(|p| p.prefix)
-                    .collect(),
-                router_addrs: Vec::new(),
-                names: Vec::new(),
-            })
-            .collect(),
-    }
+    SiteHints::from_network(net)
 }
 
 /// The lowest RTT of a record to its target, ms.
@@ -222,7 +203,7 @@ fn site_of(r: &Record, dns: &tern_model::dns::Dns, hints: &SiteHints) -> Option<
             .iter()
             .find(|h| h.prefixes.iter().any(|p: &Prefix| p.contains_addr(&dst)));
         if let Some(h) = in_prefix {
-            return h.id.parse().ok();
+            return Some(h.id.clone());
         }
     }
     classify(&[r], Some(hints)).site?.parse().ok()

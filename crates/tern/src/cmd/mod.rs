@@ -2,6 +2,7 @@
 
 pub mod atlas;
 pub mod check;
+pub mod completions;
 pub mod ctl;
 pub mod dns;
 pub mod lab;
@@ -11,3 +12,4 @@ pub mod providers;
 pub mod publish;
 pub mod render;
 pub mod run;
+pub mod simulate;
