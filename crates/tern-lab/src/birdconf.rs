@@ -12,7 +12,8 @@
 //!   [`Relationship::local_pref`]), and the action communities of the provider dictionary the
 //!   router honours (RFC 1997 standard and RFC 8092 large communities), each turned into a BIRD
 //!   test from its typed [`tern_model::policy::Effect`]: no-announce and prepend towards a neighbour AS, the peers or
-//!   a region, no-export, and local-pref.
+//!   a region, no-export, and local-pref. A carrier's session to the route collector is
+//!   `collector_session`'s (every best route out, nothing in).
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -23,7 +24,7 @@ use tern_model::{Network, Providers};
 use tern_types::{Afi, Asn};
 
 use crate::error::LabError;
-use crate::topology::{LinkKind, Node, NodeKind, Topology};
+use crate::topology::{COLLECTOR_ASN, COLLECTOR_NODE, LinkKind, Node, NodeKind, Topology};
 
 /// Local preference of routes learned from customers (Gao-Rexford: customer > peer > provider).
 pub const LP_CUSTOMER: u32 = Relationship::Customer.local_pref();
@@ -190,6 +191,11 @@ pub fn router_with(
             continue;
         }
         let peer = &topo.nodes[peer_i];
+        if link.kind == LinkKind::Monitor {
+            let proto = format!("n_{}", ident(&peer.name));
+            collector_session(&mut o, &proto, local, peer_addr, asn);
+            continue;
+        }
         let v = if afi == Afi::Ipv6 { 6 } else { 4 };
         // What the peer is to us.
         let rel = match link.kind {
@@ -197,7 +203,7 @@ pub fn router_with(
             LinkKind::Transit => Rel::Provider,
             LinkKind::Peer => Rel::Peer,
             LinkKind::Internal => Rel::Internal,
-            LinkKind::Access => continue,
+            LinkKind::Access | LinkKind::Monitor => continue,
         };
         let proto = match afi {
             Afi::Ipv6 => format!("n_{}", ident(&peer.name)),
@@ -269,6 +275,34 @@ pub fn router_with(
         );
     }
     o
+}
+
+/// A carrier router's session to the collector: every best route out (the relationship tags
+/// removed), nothing in.
+fn collector_session(
+    o: &mut String,
+    proto: &str,
+    local: std::net::IpAddr,
+    peer_addr: std::net::IpAddr,
+    asn: u32,
+) {
+    let _ = writeln!(o, "filter {proto}_out {{");
+    let _ = writeln!(o, "  if source != RTS_BGP then reject;");
+    let _ = writeln!(o, "  bgp_large_community.delete([({asn}, 1, *)]);");
+    let _ = writeln!(o, "  accept;\n}}\n");
+    let _ = writeln!(o, "protocol bgp {proto} {{");
+    let _ = writeln!(o, "  description \"{COLLECTOR_NODE} (route collector)\";");
+    let _ = writeln!(o, "  local {local} as {asn};");
+    let _ = writeln!(o, "  neighbor {peer_addr} as {COLLECTOR_ASN};");
+    let _ = writeln!(o, "  direct;");
+    let _ = writeln!(
+        o,
+        "  connect delay time 1;\n  connect retry time 2;\n  error wait time 1, 4;"
+    );
+    let _ = writeln!(
+        o,
+        "  ipv6 {{\n    import none;\n    export filter {proto}_out;\n  }};\n}}\n"
+    );
 }
 
 /// The valley-free export rule towards a neighbour that is `to` to us: routes learned over
@@ -373,6 +407,7 @@ fn kind_word(k: NodeKind) -> &'static str {
         NodeKind::Transit => "transit carrier",
         NodeKind::Eyeball => "eyeball",
         NodeKind::Probe => "probe",
+        NodeKind::Collector => "route collector",
     }
 }
 

@@ -173,7 +173,7 @@ pub fn site_of(topo: &Topology, a: Ipv6Addr) -> Option<String> {
     topo.nodes
         .iter()
         .find(|n| n.kind == NodeKind::Site && n.addrs.contains(&a))
-        .and_then(|n| n.site.clone())
+        .and_then(|n| n.site.as_ref().map(ToString::to_string))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! - [`topology`]: the pure design (routers, links, documentation addresses, probes);
 //! - [`birdconf`]: BIRD 2 configs of the provider, carrier and eyeball routers (Gao-Rexford and
 //!   the provider dictionaries' action communities) and of the sites (tern-bird's rendering);
+//! - [`collector`]: the route collector (BIRD with MRT dumps, sessions from the carriers);
 //! - [`config`]: a tern.toml loaded and validated for the lab;
 //! - [`prereq`]: root and the programs the lab runs, with their Debian packages;
 //! - [`netns`]: namespaces, veth links, addresses, routes, netem, processes inside namespaces;
@@ -39,6 +40,7 @@
 pub mod apply;
 pub mod atlas;
 pub mod birdconf;
+pub mod collector;
 pub mod config;
 pub mod daemon;
 pub mod demo;

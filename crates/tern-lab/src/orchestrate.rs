@@ -11,6 +11,7 @@ use tern_types::SiteId;
 
 pub use crate::apply::{Applied, apply, apply_loaded, export_changes};
 use crate::birdconf;
+use crate::collector;
 pub use crate::config::{Loaded, load, load_text};
 use crate::daemon::{self, Protocol};
 use crate::error::LabError;
@@ -164,20 +165,25 @@ fn build(st: &mut LabState, loaded: &Loaded, opts: &UpOptions) -> Result<(), Lab
     }
     st.save()?;
     for (i, n) in topo.nodes.iter().enumerate() {
-        if !matches!(
-            n.kind,
-            NodeKind::Provider | NodeKind::Transit | NodeKind::Eyeball
-        ) {
-            continue;
-        }
-        let conf = birdconf::router_with(
-            &topo,
-            i,
-            &loaded.net,
-            &loaded.providers,
-            &daemon::log_path(st, &n.name),
-            st.md5.as_deref(),
-        );
+        let conf = match n.kind {
+            NodeKind::Provider | NodeKind::Transit | NodeKind::Eyeball => birdconf::router_with(
+                &topo,
+                i,
+                &loaded.net,
+                &loaded.providers,
+                &daemon::log_path(st, &n.name),
+                st.md5.as_deref(),
+            ),
+            NodeKind::Collector => {
+                let dir = collector::mrt_dir(st);
+                std::fs::create_dir_all(&dir).map_err(|e| LabError::Io {
+                    path: dir.clone(),
+                    source: e,
+                })?;
+                collector::config(&topo, i, &daemon::log_path(st, &n.name), &dir)
+            }
+            NodeKind::Site | NodeKind::Probe => continue,
+        };
         let pid = daemon::start_bird(st, &n.name, &conf, &opts.bird)?;
         st.processes.push(Proc {
             node: n.name.clone(),

@@ -32,7 +32,10 @@ pub fn sim_graph(topo: &Topology) -> SimLab {
     let mut b = GraphBuilder::default();
     let mut index: Vec<Option<u32>> = vec![None; topo.nodes.len()];
     for (i, n) in topo.nodes.iter().enumerate() {
-        if matches!(n.kind, NodeKind::Site | NodeKind::Probe) {
+        if matches!(
+            n.kind,
+            NodeKind::Site | NodeKind::Probe | NodeKind::Collector
+        ) {
             continue;
         }
         let asn = n.asn.unwrap_or(0);
@@ -137,7 +140,12 @@ mod tests {
         let routers = t
             .nodes
             .iter()
-            .filter(|n| !matches!(n.kind, NodeKind::Site | NodeKind::Probe))
+            .filter(|n| {
+                !matches!(
+                    n.kind,
+                    NodeKind::Site | NodeKind::Probe | NodeKind::Collector
+                )
+            })
             .count();
         assert_eq!(s.graph.len(), routers);
         assert_eq!(s.attachments.len(), t.sites.len());

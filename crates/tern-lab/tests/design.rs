@@ -75,8 +75,10 @@ fn only_documentation_addresses_and_private_asns() {
             for a in [l.a_addr, l.b_addr] {
                 assert!(doc.contains_addr(&a.into()), "{name}: {a}");
             }
-            for a in [l.a_addr4, l.b_addr4] {
-                let a = a.unwrap();
+            // The route collector's sessions are IPv6 only.
+            let v4 = l.kind != tern_lab::topology::LinkKind::Monitor;
+            assert_eq!(l.a_addr4.is_some(), v4, "{name}: {l:?}");
+            for a in [l.a_addr4, l.b_addr4].into_iter().flatten() {
                 assert!(is_doc4(a), "{name}: {a}");
             }
         }
@@ -392,4 +394,48 @@ fn a_site_without_ipv4_session_gets_none_in_a_dual_stack_network() {
         );
         assert!(sessions.contains(&format!("n_{site}")), "{sessions:?}");
     }
+}
+
+#[test]
+fn the_route_collector_hears_every_carrier_router_and_announces_nothing() {
+    use tern_lab::collector;
+    use tern_lab::topology::{LinkKind, NodeKind};
+    let (l, t) = lab("lab/tern.toml");
+    let c = t.node(collector::NODE).unwrap();
+    assert_eq!(t.nodes[c].kind, NodeKind::Collector);
+    assert_eq!(t.nodes[c].asn, Some(collector::ASN));
+    let carriers: Vec<usize> = t.of_kind(NodeKind::Transit).collect();
+    let monitored: Vec<usize> = t
+        .links
+        .iter()
+        .filter(|x| x.kind == LinkKind::Monitor)
+        .map(|x| {
+            assert_eq!(x.b, c);
+            x.a
+        })
+        .collect();
+    assert_eq!(monitored, carriers);
+    let conf = collector::config(&t, c, Path::new("/x/log"), Path::new("/x/mrt"));
+    assert_eq!(
+        conf.matches("protocol bgp ").count(),
+        carriers.len(),
+        "{conf}"
+    );
+    assert_eq!(
+        conf.matches("export none;").count(),
+        carriers.len(),
+        "{conf}"
+    );
+    assert!(conf.contains("mrtdump \"/x/mrt/updates.mrt\";"), "{conf}");
+    assert!(!conf.contains("protocol kernel") && !conf.contains("protocol static"));
+    // The carrier's side: every best route out, nothing in.
+    let r = tern_lab::birdconf::router(&t, carriers[0], &l.net, &l.providers, Path::new("/l"));
+    let s = &r[r.find("protocol bgp n_collector").unwrap()..];
+    assert!(s.contains("import none;") && s.contains("export filter n_collector_out;"));
+    let map = collector::as_map(&t);
+    assert!(map.contains("64515 20473 #"), "{map}");
+    assert!(
+        map.contains("65001 174 #") && map.contains("65002 3257 #"),
+        "{map}"
+    );
 }

@@ -59,6 +59,14 @@ pub(super) fn plan(p: &Plan, nets: &mut LinkNets, base: f64) -> Vec<Link> {
         );
         b.access(e.probe, e.node);
     }
+    // The route collector: one IPv6 session from every carrier router (as RIS peers are).
+    if let Some(c) = p.collector {
+        for pops in &p.carriers {
+            for r in pops {
+                b.link(nets, *r, c, LinkKind::Monitor, false);
+            }
+        }
+    }
     b.links
 }
 

@@ -25,6 +25,9 @@
 //! last tie-break (lowest router id) and so makes catchments reproducible. A network without an
 //! IPv4 session gets no IPv4 at all; a site gets an IPv4 session only where tern.toml has one.
 //!
+//! Last come the **route collector** (`collector`, [`crate::collector`]) and its IPv6-only
+//! monitoring links from every carrier router, so adding it moved no other address or router id.
+//!
 //! [`design`] runs three steps, one file each, by what they decide: `nodes` (which routers and
 //! probes, their ASes, regions and places), `links` (who connects to whom, with which
 //! relationship, interface names and delays) and `addresses` (every documentation address:
@@ -45,6 +48,11 @@ mod addresses;
 mod links;
 mod nodes;
 
+/// The route collector's node (and namespace suffix); see [`crate::collector`].
+pub const COLLECTOR_NODE: &str = "collector";
+/// The route collector's lab AS (private; RIS collectors are AS12654).
+pub const COLLECTOR_ASN: u32 = 65500;
+
 /// What a node is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -59,6 +67,9 @@ pub enum NodeKind {
     Eyeball,
     /// A client probe host (no routing daemon).
     Probe,
+    /// The route collector (as RIPE RIS has): BGP sessions from the carriers, MRT dumps, no
+    /// announcements (see [`crate::collector`]).
+    Collector,
 }
 
 /// One network namespace of the lab.
@@ -106,6 +117,9 @@ pub enum LinkKind {
     Internal,
     /// A probe (`a`) and its eyeball router (`b`): no BGP, a default route.
     Access,
+    /// A carrier router (`a`) and the route collector (`b`): eBGP, `a` exports every best
+    /// route, imports nothing.
+    Monitor,
 }
 
 /// One veth pair.

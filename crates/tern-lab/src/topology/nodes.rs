@@ -53,6 +53,8 @@ pub(super) struct Plan {
     pub eyeballs: Vec<Eyeball>,
     /// Lab regions, in [`geo::rank`] order.
     pub regions: Vec<Region>,
+    /// The route collector.
+    pub collector: Option<usize>,
 }
 
 impl Plan {
@@ -103,6 +105,15 @@ pub(super) fn plan(
     p.regions = regions(&p, lab);
     carriers(&mut p, lab, providers)?;
     eyeballs(&mut p, lab, v4)?;
+    let region = p.regions.first().copied().unwrap_or(Region::Europe);
+    let mut c = node(
+        super::COLLECTOR_NODE.to_owned(),
+        NodeKind::Collector,
+        region,
+        geo::hub(region),
+    );
+    c.asn = Some(super::COLLECTOR_ASN);
+    p.collector = Some(p.push(c));
     if p.nodes.len() > MAX_NODES {
         return Err(LabError::Design(format!(
             "the lab would have {} namespaces; at most {MAX_NODES}",

@@ -277,6 +277,23 @@ pub(super) fn rib_attrs(
             });
             continue;
         }
+        // BIRD 2's RIB dumps write LOCAL_PREF with flags 0x00 (its internal attribute, not as
+        // on the wire); a well-known attribute is transitive, so the bit is set back rather
+        // than the entry refused (`bgpdump -m` reads such entries too).
+        let well_known = [
+            attr_code::ORIGIN,
+            attr_code::AS_PATH,
+            attr_code::NEXT_HOP,
+            attr_code::LOCAL_PREF,
+            attr_code::ATOMIC_AGGREGATE,
+        ];
+        let flags = if well_known.contains(&code)
+            && flags & (attr_flags::OPTIONAL | attr_flags::TRANSITIVE) == 0
+        {
+            flags | attr_flags::TRANSITIVE
+        } else {
+            flags
+        };
         m.push(flags);
         m.push(code);
         if flags & attr_flags::EXTENDED_LENGTH != 0 {

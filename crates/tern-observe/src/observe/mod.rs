@@ -257,9 +257,13 @@ pub struct Report {
 }
 
 impl Report {
-    /// An intent failed or an alert was raised: `tern observe` exits 1.
+    /// An intent failed or was bypassed, or an alert was raised: `tern observe` exits 1.
     pub fn has_findings(&self) -> bool {
-        !self.alerts.is_empty() || self.verdicts.iter().any(|v| v.status == Status::Fails)
+        !self.alerts.is_empty()
+            || self
+                .verdicts
+                .iter()
+                .any(|v| matches!(v.status, Status::Fails | Status::Bypassed))
     }
 }
 
@@ -285,9 +289,23 @@ pub struct Observer<'a> {
     /// Prefixes our AS originates outside the plan → routes.
     unplanned: BTreeMap<Prefix, usize>,
     inputs: Vec<(String, Counts)>,
+    /// AS numbers rewritten on every path and peer before anything is judged (a lab's private
+    /// ASes → the ASes they stand for).
+    as_map: BTreeMap<Asn, Asn>,
 }
 
 impl<'a> Observer<'a> {
+    /// Rewrites these ASes on every path and collector peer before judging: `tern lab
+    /// collect`'s map from the lab's private ASes to the real ASes they stand for.
+    pub fn with_as_map(mut self, map: BTreeMap<Asn, Asn>) -> Self {
+        self.as_map = map;
+        self
+    }
+
+    fn map_as(&self, a: Asn) -> Asn {
+        self.as_map.get(&a).copied().unwrap_or(a)
+    }
+
     /// An observer for this network's prefix plan.
     pub fn new(network: &'a Network) -> Self {
         Observer {
@@ -300,6 +318,7 @@ impl<'a> Observer<'a> {
             more_specific: BTreeMap::new(),
             unplanned: BTreeMap::new(),
             inputs: Vec::new(),
+            as_map: BTreeMap::new(),
         }
     }
 
@@ -310,7 +329,8 @@ impl<'a> Observer<'a> {
 
     /// One MRT record.
     pub fn handle_record(&mut self, rec: &Record) {
-        for e in rec.elems() {
+        for mut e in rec.elems() {
+            e.peer.asn = self.map_as(e.peer.asn);
             let as_path = e.attrs.and_then(|a| a.as_path.as_ref());
             let exact = self
                 .network
@@ -318,7 +338,13 @@ impl<'a> Observer<'a> {
                 .iter()
                 .position(|p| p.prefix == e.prefix);
             if let Some(i) = exact {
-                let path = as_path.map(Path::from_as_path);
+                let path = as_path.map(|p| {
+                    let mut p = Path::from_as_path(p);
+                    for a in p.0.iter_mut().flatten() {
+                        *a = self.map_as(*a);
+                    }
+                    p
+                });
                 let st = &mut self.states[i];
                 let key = (e.peer, e.path_id);
                 match e.kind {
@@ -356,7 +382,7 @@ impl<'a> Observer<'a> {
                 .prefixes
                 .iter()
                 .position(|p| p.prefix.contains(&e.prefix));
-            let origin = as_path.and_then(AsPath::origin);
+            let origin = as_path.and_then(AsPath::origin).map(|a| self.map_as(a));
             if let Some(i) = covering {
                 let ent = self
                     .more_specific

@@ -15,7 +15,7 @@ use tern_lab::interrupt::{self, Interrupt};
 use tern_lab::measure::{self, Measurement};
 use tern_lab::orchestrate::{self, UpOptions};
 use tern_lab::state::{self, LabState, SpeakerKind};
-use tern_lab::{LabError, atlas, dns, geodns, whoami};
+use tern_lab::{LabError, atlas, collector, dns, geodns, whoami};
 
 use crate::exit::Exit;
 
@@ -144,6 +144,24 @@ enum Command {
         config: PathBuf,
         #[command(flatten)]
         which: Which,
+    },
+    /// Dump the route collector's RIB now (MRT TABLE_DUMP_V2), with its BGP4MP updates and the
+    /// lab's AS map, for `tern observe --as-map`.
+    Collect {
+        #[command(flatten)]
+        which: Which,
+        /// Write the files here (default: the lab's state directory, `mrt/`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seconds the collector's view must stay unchanged before the dump.
+        #[arg(long, default_value_t = 1.0)]
+        settle: f64,
+        /// Most seconds to wait for that.
+        #[arg(long, default_value_t = 20.0)]
+        timeout: f64,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
     },
     /// Up, measure, fail a site, heal, apply a prepend, measure, down.
     Demo {
@@ -478,6 +496,40 @@ fn run_inner(args: Args) -> anyhow::Result<Exit> {
             print_applied(&applied);
             Ok(Exit::Ok)
         }
+        Command::Collect {
+            which,
+            out,
+            settle,
+            timeout,
+            json,
+        } => {
+            let st = which.find()?;
+            let secs = |x: f64| Duration::from_secs_f64(x.clamp(0.0, 600.0));
+            let c = collector::collect(&st, out.as_deref(), secs(settle), secs(timeout))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&c)?);
+            } else {
+                let up = c.sessions.iter().filter(|s| s.established).count();
+                println!(
+                    "collector: {} route(s) from {up} of {} session(s) (settled after {:.1} s)",
+                    c.routes,
+                    c.sessions.len(),
+                    c.settled_s
+                );
+                println!("RIB dump (TABLE_DUMP_V2): {}", c.rib.display());
+                if let Some(u) = &c.updates {
+                    println!("updates (BGP4MP): {}", u.display());
+                }
+                println!("AS map: {}", c.as_map.display());
+                let cfg = st.config.display();
+                println!(
+                    "tern observe {cfg} {} --as-map {}",
+                    c.rib.display(),
+                    c.as_map.display()
+                );
+            }
+            Ok(Exit::Ok)
+        }
         Command::Demo {
             which,
             out,
@@ -766,7 +818,7 @@ fn lab_dns(
         Some(n) => n,
         None => {
             let site = st.topo()?.sites.first().context("the lab has no site")?;
-            let cfg = tern_lab::siterun::SiteFiles::new(&st.dir, &site.id).config;
+            let cfg = tern_lab::siterun::SiteFiles::new(&st.dir, site.id.as_str()).config;
             let text = std::fs::read_to_string(&cfg)
                 .with_context(|| format!("cannot read {}", cfg.display()))?;
             format!("{}.{}", geodns::LAB_NAME, geodns::zone_of(&text))

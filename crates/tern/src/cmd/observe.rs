@@ -26,6 +26,11 @@ pub struct Args {
     /// Fetch the VRPs from an RTR cache (RFC 8210), HOST:PORT.
     #[arg(long, value_name = "ADDR")]
     pub rtr: Option<std::net::SocketAddr>,
+    /// Rewrite AS numbers on paths and peers first, from a file of `FROM TO` lines (`#`
+    /// comments): `tern lab collect` writes one mapping the lab's private ASes to the ASes
+    /// they stand for.
+    #[arg(long, value_name = "FILE")]
+    pub as_map: Option<PathBuf>,
     /// Print every fact as JSON.
     #[arg(long)]
     pub json: bool,
@@ -49,6 +54,38 @@ pub fn load_vrps(
     })
 }
 
+/// Reads an AS map: `FROM TO` per line, `#` starts a comment.
+fn load_as_map(
+    path: &std::path::Path,
+) -> anyhow::Result<std::collections::BTreeMap<tern_types::Asn, tern_types::Asn>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut m = std::collections::BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let w: Vec<&str> = line.split_whitespace().collect();
+        let parse = |s: &str| s.trim_start_matches("AS").parse::<u32>().ok();
+        match (
+            w.as_slice(),
+            w.first().and_then(|s| parse(s)),
+            w.get(1).and_then(|s| parse(s)),
+        ) {
+            ([_, _], Some(a), Some(b)) => {
+                m.insert(tern_types::Asn(a), tern_types::Asn(b));
+            }
+            _ => anyhow::bail!(
+                "{}:{}: expected `FROM_AS TO_AS`, got {line:?}",
+                path.display(),
+                n + 1
+            ),
+        }
+    }
+    Ok(m)
+}
+
 /// Runs `tern observe`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
     let m = tern_model::load(&args.file)?;
@@ -61,6 +98,9 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     }
     let vrps = load_vrps(args.vrps.as_deref(), args.rtr)?;
     let mut obs = Observer::new(&m.network);
+    if let Some(p) = &args.as_map {
+        obs = obs.with_as_map(load_as_map(p)?);
+    }
     let mut unusable = false;
     for path in &args.mrt {
         let mut r = mrt::open(path).with_context(|| format!("cannot open {}", path.display()))?;
