@@ -12,11 +12,7 @@ use std::time::Instant;
 use tern_atlas::{Body, ProbeSet, analyse, parse_results};
 
 fn shared_data() -> PathBuf {
-    std::env::var_os("TERN_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
+    tern_testkit::shared_data_dir().expect("this bench needs ../shared/data (or TERN_SHARED_DATA)")
 }
 
 fn tern_pass(texts: &[(String, String)]) -> usize {

@@ -21,7 +21,12 @@ use std::time::{Duration, Instant};
 
 use tern_bgp::wire::*;
 use tern_types::{Asn, Community, Prefix};
-use wire_common::{read_mrt_messages, shared_data};
+use wire_common::{full_data, read_mrt_messages};
+
+/// The full public data a bench needs (no excerpt would measure anything).
+fn shared_data(rel: &str) -> std::path::PathBuf {
+    full_data(rel).unwrap_or_else(|| panic!("this bench needs {rel} from ../shared/data"))
+}
 
 const CTX: Codec = Codec {
     four_octet_as: true,

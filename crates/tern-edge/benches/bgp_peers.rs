@@ -25,16 +25,15 @@ use std::time::{Duration, Instant};
 use interop_support::*;
 use tern_bgp::rib::RouteAttrs;
 use tern_bgp::session::State;
-use tern_bgp::wire::{self, AsPath, Capability, Codec, Message, Open, Origin, Update};
+use tern_bgp::wire::{self, AsPath, Capability, Message, Open, Origin, Update};
 use tern_edge::peer::Command;
+use tern_testkit::bgp::{codec, enc};
 use tern_types::{Asn, Prefix};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 fn shared_data() -> std::path::PathBuf {
-    std::env::var_os("TERN_SHARED_DATA")
-        .map(Into::into)
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").into())
+    tern_testkit::shared_data_dir().expect("this bench needs ../shared/data (or TERN_SHARED_DATA)")
 }
 
 /// VmRSS and VmHWM of a process, in kB.
@@ -79,19 +78,6 @@ fn main() {
 }
 
 // ----- 1. reaction time --------------------------------------------------------------------
-
-fn codec() -> Codec {
-    Codec {
-        four_octet_as: true,
-        extended_messages: false,
-    }
-}
-
-fn enc(m: &Message) -> Vec<u8> {
-    let mut b = Vec::new();
-    wire::encode(m, &codec(), &mut b).unwrap();
-    b
-}
 
 async fn read_msg(s: &mut TcpStream) -> Message {
     let mut hdr = [0u8; 19];

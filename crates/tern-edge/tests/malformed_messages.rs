@@ -10,25 +10,13 @@ use std::time::Duration;
 
 use interop_support::*;
 use tern_bgp::session::{DownReason, State};
-use tern_bgp::wire::{self, Capability, Codec, Message, Open};
+use tern_bgp::wire::{self, Capability, Message, Open};
+use tern_testkit::bgp::{codec, enc};
 use tern_types::Asn;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 const STEP: Duration = Duration::from_secs(10);
-
-fn codec() -> Codec {
-    Codec {
-        four_octet_as: true,
-        extended_messages: false,
-    }
-}
-
-fn enc(m: &Message) -> Vec<u8> {
-    let mut b = Vec::new();
-    wire::encode(m, &codec(), &mut b).unwrap();
-    b
-}
 
 fn open(my_as: u32) -> Open {
     Open {

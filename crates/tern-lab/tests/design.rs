@@ -11,6 +11,7 @@ use std::process::Command;
 use tern_lab::birdconf;
 use tern_lab::orchestrate::{Loaded, load};
 use tern_lab::topology::{LinkKind, NodeKind, Topology, design};
+use tern_testkit::TempDir;
 use tern_types::Prefix;
 
 fn example(name: &str) -> PathBuf {
@@ -23,21 +24,6 @@ fn lab(name: &str) -> (Loaded, Topology) {
     let l = load(&example(name)).unwrap();
     let t = design(&l.net, &l.lab, &l.providers).unwrap();
     (l, t)
-}
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("tern-lab-design-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]

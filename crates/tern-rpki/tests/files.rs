@@ -4,26 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use tern_rpki::{IrrDb, LoadError, Validity, VrpSet, max_length_advice};
+use tern_testkit::TempDir;
 use tern_types::{Asn, Prefix};
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let d = std::env::temp_dir().join(format!("tern-rpki-files-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&d).unwrap();
-        TempDir(d)
-    }
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn p(s: &str) -> Prefix {
     s.parse().unwrap()
@@ -32,7 +14,7 @@ fn p(s: &str) -> Prefix {
 #[test]
 fn vrp_file_round_trip_and_checks() {
     let dir = TempDir::new("vrp");
-    let path = dir.write(
+    let path = PathBuf::from(dir.write(
         "vrps.json",
         r#"{"metadata": {"generated": 1700000000},
   "roas": [
@@ -40,7 +22,7 @@ fn vrp_file_round_trip_and_checks() {
     {"asn": 64512, "prefix": "2001:db8:200::/48", "maxLength": 56, "ta": "lab"},
     {"asn": 64999, "prefix": "2001:db8:300::/40", "maxLength": 48, "ta": "lab"}
   ]}"#,
-    );
+    ));
     let set = VrpSet::from_json_file(&path).unwrap();
     assert_eq!(set.len(), 3);
     // The questions `tern check` asks for each announced prefix of AS64512:
@@ -70,10 +52,10 @@ fn vrp_file_round_trip_and_checks() {
 #[test]
 fn broken_vrp_file_names_path_line_column() {
     let dir = TempDir::new("vrpbad");
-    let path = dir.write(
+    let path = PathBuf::from(dir.write(
         "vrps.json",
         "{\"roas\": [\n  {\"asn\": 64512, \"prefix\": \"2001:db8::/32\",, }\n]}",
-    );
+    ));
     let e = VrpSet::from_json_file(&path).unwrap_err();
     assert!(matches!(e, LoadError::Json { .. }));
     assert_eq!(e.path(), path.as_path());
@@ -85,17 +67,17 @@ fn broken_vrp_file_names_path_line_column() {
 #[test]
 fn rpsl_file_and_its_errors() {
     let dir = TempDir::new("rpsl");
-    let good = dir.write(
+    let good = PathBuf::from(dir.write(
         "routes.txt",
         "route6: 2001:db8:100::/48\norigin: AS64512\nmnt-by: LAB-MNT\nsource: RIPE\n",
-    );
+    ));
     let db = IrrDb::from_rpsl_file(&good).unwrap();
     assert_eq!(db.routes_for(&p("2001:db8:100::/48"))[0].origin, Asn(64512));
 
-    let bad = dir.write(
+    let bad = PathBuf::from(dir.write(
         "bad.txt",
         "route6: 2001:db8:100::/48\norigin: AS64512\n\nroute6: 2001:db8::/129\norigin: AS1\n",
-    );
+    ));
     let e = IrrDb::from_rpsl_file(&bad).unwrap_err();
     assert_eq!(e.line(), Some(4));
     assert!(

@@ -5,14 +5,14 @@
 //! ephemeral loopback port, fetches over RTR and compares with the same file loaded by
 //! `VrpSet::from_json_file`. The daemon is killed by a Drop guard, also when the test fails.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use tern_rpki::VrpSet;
 use tern_rpki::rtr::{self, RtrError};
+use tern_testkit::{TempDir, free_port};
 
 /// A child process killed (and reaped) on drop, also when a test panics.
 struct KillOnDrop(Child);
@@ -21,15 +21,6 @@ impl Drop for KillOnDrop {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-/// A directory removed on drop.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -57,20 +48,12 @@ fn stayrtr_binary() -> &'static str {
     "stayrtr"
 }
 
-/// A loopback port nobody listens on right now.
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
 /// Starts stayrtr serving `json` with extra `args`, and waits until it accepts connections.
 /// A port taken between `free_port` and stayrtr's bind makes stayrtr exit: then it is
 /// restarted on another port, so we never talk to a stranger's listener.
 fn start(name: &str, json: &str, args: &[&str]) -> StayRtr {
     let bin = stayrtr_binary();
-    let dir =
-        TempDir(std::env::temp_dir().join(format!("tern-rpki-{name}-{}", std::process::id())));
-    std::fs::create_dir_all(&dir.0).unwrap();
+    let dir = TempDir::new(&format!("rpki-{name}"));
     let cache = dir.0.join("vrps.json");
     std::fs::write(&cache, json).unwrap();
     for _attempt in 0..5 {

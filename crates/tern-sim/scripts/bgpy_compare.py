@@ -10,8 +10,8 @@ tern's (tern's bench: `cargo bench -p tern-sim --bench propagate`).
   /opt/tern-venv/bin/python crates/tern-sim/scripts/bgpy_compare.py \
       ../shared/data/asrel/20161101.as-rel.txt.bz2 20473 53667 16509 14061 24940
 
-Needs bgpy-pkg in the interpreter (python3 -m venv /opt/tern-venv &&
-/opt/tern-venv/bin/pip install bgpy-pkg==13.0.13) and a release build of the plain_gr example.
+Needs bgpy-pkg in the interpreter (`bash scripts/setup --bench` installs it into /opt/tern-venv;
+by hand: /opt/tern-venv/bin/pip install bgpy-pkg==13.0.13) and a release build of the plain_gr example.
 Prints SKIPPED and exits 0 when the data or bgpy is missing.
 """
 import bz2

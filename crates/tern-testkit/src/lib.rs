@@ -1,7 +1,13 @@
-//! Test support shared by the crates whose tests run real daemons on loopback: temporary
-//! directories, free ports, bounded polling and a BIRD 2 process under a Drop guard with birdc.
+//! Test support shared by every crate's tests: temporary directories, free ports, bounded
+//! polling, a BIRD 2 process under a Drop guard with birdc, and where test data comes from
+//! (committed fixtures, the full public data when present, Python with sagan).
 //! A dev-dependency only; nothing in a shipped binary uses it.
 #![allow(clippy::unwrap_used, missing_debug_implementations)]
+
+pub mod bgp;
+mod data;
+
+pub use data::{fixture, full_data, repo_root, sagan_python, shared_data_dir};
 
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
@@ -24,8 +30,21 @@ impl TempDir {
         std::fs::create_dir_all(&p).unwrap();
         TempDir(p)
     }
+    /// The directory itself.
     pub fn path(&self) -> &Path {
         &self.0
+    }
+
+    /// A path inside it.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// Writes `text` to `name` inside it and returns the path as text.
+    pub fn write(&self, name: &str, text: &str) -> String {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().into_owned()
     }
 }
 
@@ -48,7 +67,7 @@ pub fn free_port() -> u16 {
 }
 
 /// Poll `f` every 20 ms until it is Ok, at most `timeout`; panic with `what` and the last
-/// observation otherwise. (Async tests keep their own, which sleeps on tokio.)
+/// observation otherwise. Async tests use [`wait_for_async`].
 pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Result<T, String>) -> T {
     let deadline = Instant::now() + timeout;
     loop {
@@ -58,6 +77,25 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Result<
                 panic!("timed out after {timeout:?} waiting for {what}; last: {last}")
             }
             Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
+/// [`wait_for`] for async tests: polls `f` every `every`, sleeping on tokio between tries.
+pub async fn wait_for_async<T>(
+    what: &str,
+    timeout: Duration,
+    every: Duration,
+    mut f: impl FnMut() -> Result<T, String>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match f() {
+            Ok(v) => return v,
+            Err(last) if Instant::now() > deadline => {
+                panic!("timed out after {timeout:?} waiting for {what}; last: {last}")
+            }
+            Err(_) => tokio::time::sleep(every).await,
         }
     }
 }

@@ -7,13 +7,16 @@
 mod cmd;
 mod exit;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
 use crate::exit::Exit;
 
-/// tern: build, run and tune your own anycast network.
+/// `tern --version`: the crate version and the commit it was built from (see build.rs).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("TERN_COMMIT"), ")");
+
+/// Build, run and tune your own anycast network.
 #[derive(Debug, Parser)]
-#[command(name = "tern", version, about, long_about = None)]
+#[command(name = "tern", version = VERSION, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -48,6 +51,10 @@ enum Command {
     Observe(cmd::observe::Args),
     /// Route objects and ROAs from the model; the diff against today's registries; submit.
     Publish(cmd::publish::Args),
+    /// Print shell completions (bash, zsh, fish) for tern.
+    Completions(cmd::completions::Args),
+    /// Print the man page tern(1), or write every page with --out DIR.
+    Man(cmd::completions::ManArgs),
 }
 
 /// Rust ignores SIGPIPE, so `println!` into a closed pipe (`tern lab status | head`) panics.
@@ -84,12 +91,32 @@ fn main() -> std::process::ExitCode {
         Command::Providers(a) => cmd::providers::run(a),
         Command::Observe(a) => cmd::observe::run(a),
         Command::Publish(a) => cmd::publish::run(a),
+        Command::Completions(a) => cmd::completions::run(a, Cli::command()),
+        Command::Man(a) => cmd::completions::man(a, Cli::command()),
     };
     match result {
         Ok(code) => code.into(),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_chain(&e));
             Exit::Unusable.into()
         }
     }
+}
+
+/// The error and its causes joined by ": ", each said once. A library error whose message
+/// already ends with its source's (`cannot read F: No such file or directory (os error 2)`)
+/// would otherwise print that source twice, as `{:#}` does.
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }

@@ -1,5 +1,6 @@
-//! Black-box tests of `tern atlas analyse` and `tern atlas diff` on the real RIPE Atlas data in
-//! ../shared/data/atlas and on small synthetic fixtures (documentation prefixes only).
+//! Black-box tests of `tern atlas analyse` and `tern atlas diff` on real RIPE Atlas data (the
+//! excerpts in testdata/atlas; the full files in ../shared/data/atlas for the full-data test,
+//! skipped when absent) and on small synthetic fixtures (documentation prefixes only).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -26,7 +27,7 @@ fn p(path: &Path) -> &str {
 
 #[test]
 fn traceroute_table_groups_by_last_hop_with_countries() {
-    let d = shared_data().join("atlas");
+    let Some(d) = full_data("atlas") else { return };
     let tr = d.join("traceroute/RIPE-Atlas-measurement-44104396.json");
     let probes = d.join("probes/20171103.json.bz2");
     let out = ok_stdout(&tern(&["atlas", "analyse", p(&tr), "--probes", p(&probes)]));
@@ -69,9 +70,44 @@ fn traceroute_table_groups_by_last_hop_with_countries() {
     assert!(eu["probes"].as_u64().unwrap() > 300);
 }
 
+/// The same on the committed excerpt (30 records; probes 1 NL and 1000 AU are in the archive
+/// excerpt), so a fresh clone runs it.
+#[test]
+fn traceroute_table_on_the_excerpt() {
+    let d = fixture("atlas");
+    let tr = d.join("traceroute/RIPE-Atlas-measurement-44104396-first30.json");
+    let probes = d.join("probes/20171103-excerpt.json.bz2");
+    let out = ok_stdout(&tern(&["atlas", "analyse", p(&tr), "--probes", p(&probes)]));
+    assert!(out.contains("30 records, 0 skipped"), "{out}");
+    assert!(out.contains("30 probes"), "{out}");
+    assert!(out.contains("via "), "{out}");
+    assert!(out.contains("continent"), "{out}");
+    let json: Value = serde_json::from_str(&ok_stdout(&tern(&[
+        "atlas",
+        "analyse",
+        p(&tr),
+        "--probes",
+        p(&probes),
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(json["overall"]["probes"], 30);
+    let located: Vec<&str> = json["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["country"].as_str())
+        .collect();
+    assert_eq!(located.len(), 2, "{located:?}");
+    assert!(
+        located.contains(&"NL") && located.contains(&"AU"),
+        "{located:?}"
+    );
+}
+
 #[test]
 fn jsonl_dump_reads_like_the_api_array() {
-    let d = shared_data().join("atlas/traceroute/RIPE-Atlas-measurement-44104397.json");
+    let d = fixture("atlas/traceroute/RIPE-Atlas-measurement-44104397-first30.json");
     let tmp = TempDir::new("jsonl");
     let arr: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&d).unwrap()).unwrap();
     let mut lines = String::new();
@@ -81,7 +117,7 @@ fn jsonl_dump_reads_like_the_api_array() {
     }
     // One broken line in the middle: reported and skipped, not fatal.
     lines.push_str("{\"fw\": 5020, \"prb_id\": \n");
-    let jsonl = tmp.path("dump.jsonl");
+    let jsonl = tmp.join("dump.jsonl");
     std::fs::write(&jsonl, &lines).unwrap();
     let a: Value =
         serde_json::from_str(&ok_stdout(&tern(&["atlas", "analyse", p(&d), "--json"]))).unwrap();
@@ -101,7 +137,7 @@ fn jsonl_dump_reads_like_the_api_array() {
 #[test]
 fn not_json_is_exit_2_with_a_clear_message() {
     let tmp = TempDir::new("notjson");
-    let f = tmp.path("x.json");
+    let f = tmp.join("x.json");
     std::fs::write(&f, "this is not json\n").unwrap();
     let out = tern(&["atlas", "analyse", p(&f)]);
     assert_eq!(out.status.code(), Some(2));
@@ -113,7 +149,7 @@ fn not_json_is_exit_2_with_a_clear_message() {
 
 #[test]
 fn dns_chaos_catchment_and_abuf_only_file() {
-    let d = shared_data().join("atlas/dns");
+    let d = fixture("atlas/dns");
     let j: Value = serde_json::from_str(&ok_stdout(&tern(&[
         "atlas",
         "analyse",
@@ -162,7 +198,7 @@ fn dns_chaos_catchment_and_abuf_only_file() {
 
 #[test]
 fn diff_of_the_quad9_pair() {
-    let d = shared_data().join("atlas/dns");
+    let d = fixture("atlas/dns");
     let before = d.join("RIPE-Atlas-measurement-29083406.json");
     let after = d.join("RIPE-Atlas-measurement-29096558.json");
     let j: Value = serde_json::from_str(&ok_stdout(&tern(&[
@@ -217,12 +253,12 @@ fn diff_of_the_quad9_pair() {
 #[test]
 fn diff_without_common_probes_says_so() {
     // The three real traceroute repetitions used disjoint probe sets.
-    let d = shared_data().join("atlas/traceroute");
-    let a = d.join("RIPE-Atlas-measurement-44104396.json");
-    let b = d.join("RIPE-Atlas-measurement-44104397.json");
+    let d = fixture("atlas/traceroute");
+    let a = d.join("RIPE-Atlas-measurement-44104396-first30.json");
+    let b = d.join("RIPE-Atlas-measurement-44104397-first30.json");
     let text = ok_stdout(&tern(&["atlas", "diff", p(&a), p(&b)]));
     assert!(
-        text.contains("0 probes in both runs (911 only before, 948 only after)"),
+        text.contains("0 probes in both runs (30 only before, 30 only after)"),
         "{text}"
     );
     assert!(text.contains("--from-msm"), "{text}");
@@ -264,7 +300,7 @@ fn nsid_response(nsid: &str) -> Vec<u8> {
 #[test]
 fn site_hints_give_sites_and_the_nearest_share() {
     let tmp = TempDir::new("hints");
-    let hints = tmp.path("sites.toml");
+    let hints = tmp.join("sites.toml");
     std::fs::write(
         &hints,
         r#"
@@ -286,7 +322,7 @@ router_addrs = ["198.51.100.2"]
 "#,
     )
     .unwrap();
-    let probes = tmp.path("probes.json");
+    let probes = tmp.join("probes.json");
     std::fs::write(
         &probes,
         r#"{"results":[
@@ -302,7 +338,7 @@ router_addrs = ["198.51.100.2"]
         base64(&nsid_response("ns1.fra.example"))
     );
     let ping = r#"{"fw":5080,"type":"ping","prb_id":4,"msm_id":9,"timestamp":1,"af":6,"dst_addr":"2001:db8:100::1","sent":3,"rcvd":2,"min":9.0,"avg":9.5,"max":10.0,"result":[{"rtt":9.0},{"x":"*"},{"rtt":10.0}]}"#;
-    let results = tmp.path("results.jsonl");
+    let results = tmp.join("results.jsonl");
     std::fs::write(&results, format!("{tr6}\n{tr4}\n{dns}\n{ping}\n")).unwrap();
     let j: Value = serde_json::from_str(&ok_stdout(&tern(&[
         "atlas",

@@ -103,9 +103,9 @@ fn near(a: [u8; 3], b: [u8; 3]) -> bool {
 
 fn check_page(html: &Path, tmp: &TempDir, tag: &str) {
     let url = format!("file://{}", html.display());
-    let shot = tmp.path(&format!("{tag}.png"));
+    let shot = tmp.join(&format!("{tag}.png"));
     let out = run_chromium(
-        &tmp.path(&format!("profile-{tag}")),
+        &tmp.join(&format!("profile-{tag}")),
         &[&format!("--screenshot={}", shot.display())],
         &url,
     );
@@ -142,7 +142,7 @@ fn check_page(html: &Path, tmp: &TempDir, tag: &str) {
     );
 
     let dom = run_chromium(
-        &tmp.path(&format!("profile-{tag}-dom")),
+        &tmp.join(&format!("profile-{tag}-dom")),
         &["--dump-dom"],
         &url,
     );
@@ -164,14 +164,14 @@ fn check_page(html: &Path, tmp: &TempDir, tag: &str) {
 
 #[test]
 fn analysis_and_diff_reports_render_in_chromium() {
-    let d = shared_data().join("atlas");
+    let d = fixture("atlas");
     let tmp = TempDir::new("html");
-    let report = tmp.path("report.html");
+    let report = tmp.join("report.html");
     let out = Command::new(env!("CARGO_BIN_EXE_tern"))
         .args(["atlas", "analyse"])
-        .arg(d.join("traceroute/RIPE-Atlas-measurement-44104396.json"))
+        .arg(d.join("traceroute/RIPE-Atlas-measurement-44104396-first30.json"))
         .arg("--probes")
-        .arg(d.join("probes/20171103.json.bz2"))
+        .arg(d.join("probes/20171103-excerpt.json.bz2"))
         .arg("--html")
         .arg(&report)
         .output()
@@ -194,13 +194,13 @@ fn analysis_and_diff_reports_render_in_chromium() {
     }
     check_page(&report, &tmp, "analysis");
 
-    let diff = tmp.path("diff.html");
+    let diff = tmp.join("diff.html");
     let out = Command::new(env!("CARGO_BIN_EXE_tern"))
         .args(["atlas", "diff"])
         .arg(d.join("dns/RIPE-Atlas-measurement-29083406.json"))
         .arg(d.join("dns/RIPE-Atlas-measurement-29096558.json"))
         .arg("--probes")
-        .arg(d.join("probes/20171103.json.bz2"))
+        .arg(d.join("probes/20171103-excerpt.json.bz2"))
         .arg("--html")
         .arg(&diff)
         .output()

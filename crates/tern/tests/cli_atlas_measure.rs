@@ -182,10 +182,25 @@ impl Replay {
 
 #[test]
 fn measure_creates_polls_and_downloads() {
-    let results = std::fs::read_to_string(
-        shared_data().join("atlas/traceroute/RIPE-Atlas-measurement-44104396.json"),
+    // 911 results, the size of the real measurement 44104396 (so probe look-ups page as they
+    // would): the 30 real records of its excerpt, repeated with probe ids 1..=911.
+    let excerpt: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(fixture(
+            "atlas/traceroute/RIPE-Atlas-measurement-44104396-first30.json",
+        ))
+        .unwrap(),
     )
     .unwrap();
+    let results = Value::Array(
+        (0..911)
+            .map(|i| {
+                let mut r = excerpt[i % excerpt.len()].clone();
+                r["prb_id"] = json!(i + 1);
+                r
+            })
+            .collect(),
+    )
+    .to_string();
     let server = Replay::start(Script {
         create: (201, json!({"measurements": [MSM]}).to_string()),
         results,

@@ -56,7 +56,7 @@ fn tern_toml_is_the_hints_and_report_is_an_alias() {
         "/../../examples/anycast/tern.toml"
     );
     let tmp = TempDir::new("atlas-model");
-    let results = tmp.path("results.json");
+    let results = tmp.join("results.json");
     // Probe 1 crosses fra's unicast /48, probe 2 ams's; probe 3 only unknown hops.
     let recs = [
         traceroute(1, 10, &["2001:db8:ff00::1", "2001:db8:a2::9"]),
@@ -93,7 +93,7 @@ fn tern_toml_is_the_hints_and_report_is_an_alias() {
         assert_eq!(row(1)["results"], 1);
     }
     // The old hints format still works.
-    let hints = tmp.path("sites.json");
+    let hints = tmp.join("sites.json");
     std::fs::write(
         &hints,
         r#"{"sites":[{"id":"fra","prefixes":["2001:db8:a2::/48"]}]}"#,
@@ -119,7 +119,7 @@ fn tern_toml_is_the_hints_and_report_is_an_alias() {
 #[test]
 fn without_hints_keys_are_hand_over_points_never_private_addresses() {
     let tmp = TempDir::new("atlas-handover");
-    let results = tmp.path("results.json");
+    let results = tmp.join("results.json");
     // Probe 1: public hand-over hop 2001:db8:77::1 then a ULA hop right before the target.
     // Probe 2: only private hops (RFC 1918 and fe80::) before the target: no key at all.
     let recs = [
@@ -149,7 +149,7 @@ fn without_hints_keys_are_hand_over_points_never_private_addresses() {
 #[test]
 fn damaged_and_cut_off_files_are_reported() {
     let tmp = TempDir::new("atlas-damaged");
-    let results = tmp.path("results.json");
+    let results = tmp.join("results.json");
     let recs: Vec<String> = (1..=5)
         .map(|i| traceroute(i, 10, &["2001:db8:77::1"]))
         .collect();

@@ -74,7 +74,7 @@ fn map_then_answer() {
     assert_eq!(v["skipped"]["target is no known site"], 1);
     assert_eq!(v["prefixes"], 2);
     assert_eq!(v["best_site_networks"]["ams"], 1);
-    assert!(d.path("dns-map.json").is_file());
+    assert!(d.join("dns-map.json").is_file());
 
     let answer = |client: &str, down: &[&str]| {
         let mut args = vec![
@@ -120,7 +120,7 @@ fn map_then_answer() {
     assert!(v["site"].is_null());
 
     // A broken map is refused.
-    std::fs::write(d.path("dns-map.json"), "{\"version\": 7}").unwrap();
+    std::fs::write(d.join("dns-map.json"), "{\"version\": 7}").unwrap();
     let out = tern(&["dns", "answer", &cfg, "www.example.net"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("map version 7"));

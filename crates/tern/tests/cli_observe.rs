@@ -99,7 +99,7 @@ fn json_carries_every_fact_and_rpki_states() {
 fn truncated_and_garbage_mrt_exit_2_with_the_offset() {
     let dir = TempDir::new("observe-bad");
     let bytes = std::fs::read(RIB).unwrap();
-    let cut = dir.path("cut.mrt");
+    let cut = dir.join("cut.mrt");
     std::fs::write(&cut, &bytes[..bytes.len() - 7]).unwrap();
     let out = tern(&["observe", MODEL, cut.to_str().unwrap()]);
     let err = String::from_utf8(out.stderr).unwrap();

@@ -1,6 +1,8 @@
 //! Output into a pipe that closes early (`tern … | head`) ends the command quietly, never with a
 //! panic.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};

@@ -44,6 +44,24 @@ fn huge_splits_are_summarised() {
         "{}",
         &text[text.len() - 100..]
     );
+    assert_eq!(text.lines().count(), 1 + 4096 + 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--all lists every one"), "{err}");
+}
+
+#[test]
+fn all_lists_every_subnet_past_the_cap() {
+    let out = tern(&["plan", "2001:db8::/32", "--split", "45", "--all"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "2001:db8::/32 split into /45: 8192 prefixes");
+    assert_eq!(lines.len(), 1 + 8192);
+    assert_eq!(lines[8192], "2001:db8:fff8::/45");
+    assert!(!text.contains("more"));
+    // --all means nothing without --split.
+    let out = tern(&["plan", "2001:db8::/32", "--all"]);
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]

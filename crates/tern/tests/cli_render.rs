@@ -153,6 +153,117 @@ fn one_site_to_stdout_and_to_a_file() {
     bird_parse(&f);
 }
 
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn a_file_holding_a_key_is_0600_even_over_an_old_0644_file() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let d = TempDir::new("cli-render-mode");
+    let key = [("TERN_LUX_BGP_PASSWORD", "s3cret-key")];
+    // -o FILE: a new file, then over one an earlier render (or the operator) left 0644.
+    let f = d.0.join("lux.conf");
+    for over_old_file in [false, true] {
+        if over_old_file {
+            std::fs::write(&f, "old\n").unwrap();
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let out = tern_env(
+            &[
+                "render",
+                &example("anycast"),
+                "--site",
+                "lux",
+                "-o",
+                f.to_str().unwrap(),
+            ],
+            &key,
+        );
+        assert_eq!(out.status.code(), Some(0));
+        assert!(std::fs::read_to_string(&f).unwrap().contains("s3cret-key"));
+        assert_eq!(mode(&f), 0o600, "over an old file: {over_old_file}");
+    }
+    // --all: the site whose key is known gets 0600; the others hold no key (an include).
+    let dir = d.0.join("all");
+    let out = tern_env(
+        &[
+            "render",
+            &example("anycast"),
+            "--all",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        &key,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(mode(&dir.join("lux.conf")), 0o600);
+    let ams = std::fs::read_to_string(dir.join("ams.conf")).unwrap();
+    assert!(
+        !ams.contains("s3cret-key") && ams.contains("include \"secrets/"),
+        "{ams}"
+    );
+    assert_eq!(mode(&dir.join("ams.conf")) & 0o600, 0o600);
+    // No temporary file is left behind.
+    let stray: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+}
+
+#[test]
+fn one_site_into_a_directory_with_out() {
+    let d = TempDir::new("cli-render-out");
+    let dir = d.0.join("bird");
+    let out = tern_env(
+        &[
+            "render",
+            &example("anycast"),
+            "--site",
+            "lux",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Nothing on standard output: the config went to DIR/lux.conf, with its secrets stub.
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let conf = dir.join("lux.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    assert!(text.contains("protocol bgp buyvm6 {"), "{text}");
+    assert!(dir.join("secrets/lux_buyvm6.conf").exists());
+    assert!(!dir.join("ams.conf").exists());
+    bird_parse(&conf);
+    // -o and --out together are a usage error.
+    let out = tern_env(
+        &[
+            "render",
+            &example("anycast"),
+            "--site",
+            "lux",
+            "--out",
+            dir.to_str().unwrap(),
+            "-o",
+            conf.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
 #[test]
 fn refuses_unknown_sites_and_networks_with_errors() {
     let out = tern_env(&["render", &example("anycast"), "--site", "xyz"], &[]);

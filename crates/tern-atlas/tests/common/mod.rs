@@ -1,29 +1,43 @@
-//! Shared helpers of the tern-atlas integration tests.
+//! Shared helpers of the tern-atlas integration tests: where the real data comes from (the
+//! excerpts in testdata/, the full files in ../shared/data when present) and sagan's Python,
+//! all through tern-testkit.
+#![allow(dead_code, unused_imports)]
 
 use std::path::PathBuf;
 
-/// The shared real-data folder (`../shared/data` next to the repository, or `TERN_SHARED_DATA`).
-/// Panics with a clear message when it is missing: these tests must not pass silently.
-pub fn shared_data() -> PathBuf {
-    let dir = std::env::var_os("TERN_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        });
-    assert!(
-        dir.join("atlas").is_dir(),
-        "shared test data not found at {} (set TERN_SHARED_DATA to the folder holding atlas/)",
-        dir.display()
-    );
-    dir
+pub use tern_testkit::{fixture, full_data, sagan_python};
+
+const MEASUREMENTS: [&str; 3] = ["44104396", "44104397", "44104399"];
+
+/// The three real traceroute measurements: the full files (911–948 records each) when
+/// ../shared/data has them, else their 30-record excerpts in testdata/.
+pub fn traceroute_files() -> Vec<PathBuf> {
+    if let Some(d) = tern_testkit::shared_data_dir()
+        .map(|d| d.join("atlas/traceroute"))
+        .filter(|d| d.is_dir())
+    {
+        return MEASUREMENTS
+            .iter()
+            .map(|id| d.join(format!("RIPE-Atlas-measurement-{id}.json")))
+            .collect();
+    }
+    println!("using the 30-record excerpts in testdata/ (../shared/data is absent)");
+    MEASUREMENTS
+        .iter()
+        .map(|id| {
+            fixture(&format!(
+                "atlas/traceroute/RIPE-Atlas-measurement-{id}-first30.json"
+            ))
+        })
+        .collect()
 }
 
-/// The three real traceroute measurements.
-#[allow(dead_code)]
-pub fn traceroute_files() -> Vec<PathBuf> {
-    let d = shared_data().join("atlas/traceroute");
-    ["44104396", "44104397", "44104399"]
-        .iter()
-        .map(|id| d.join(format!("RIPE-Atlas-measurement-{id}.json")))
-        .collect()
+/// Fewest records a comparison over [`traceroute_files`] must cover: ~930 per full file, 30 per
+/// excerpt.
+pub fn traceroute_min_records() -> usize {
+    if traceroute_files()[0].to_string_lossy().contains("first30") {
+        90
+    } else {
+        2700
+    }
 }

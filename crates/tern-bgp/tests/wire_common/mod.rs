@@ -1,8 +1,6 @@
-//! Helpers shared by the `wire_*` integration tests: annotated hex, prefixes, the shared data
-//! directory, a tiny deterministic random generator and an MRT reader.
-#![allow(dead_code, clippy::unwrap_used)]
-
-use std::path::PathBuf;
+//! Helpers shared by the `wire_*` integration tests: annotated hex, prefixes, a tiny
+//! deterministic random generator and an MRT reader; test data is tern-testkit's.
+#![allow(dead_code, unused_imports, clippy::unwrap_used)]
 
 use tern_bgp::wire::{Codec, Message, decode, encode};
 use tern_types::Prefix;
@@ -50,21 +48,7 @@ pub fn hexdump(b: &[u8]) -> String {
         .join(" ")
 }
 
-/// The shared data directory (`TERN_SHARED_DATA` or the repo root's sibling `shared/data`).
-pub fn shared_data(rel: &str) -> PathBuf {
-    let base = std::env::var_os("TERN_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        });
-    let path = base.join(rel);
-    assert!(
-        path.exists(),
-        "test data {} is missing: set TERN_SHARED_DATA to the shared data directory",
-        path.display()
-    );
-    path
-}
+pub use tern_testkit::{fixture, full_data};
 
 /// xorshift64*: deterministic, seedable, no dependency.
 pub struct Rng(pub u64);

@@ -1,9 +1,8 @@
-//! Shared helpers of the tern-bird tests: the examples, and a temp dir that cleans up.
+//! Shared helpers of the tern-bird tests: the examples; the temp dir is tern-testkit's.
 
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, unused_imports, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Every example directory that has a tern.toml, by name.
 pub fn examples() -> Vec<(String, PathBuf)> {
@@ -22,25 +21,5 @@ pub fn examples() -> Vec<(String, PathBuf)> {
     v
 }
 
-/// A fresh directory under the system temp dir, removed on drop (also when a test fails).
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "tern-bird-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+/// A directory removed on drop: tern-testkit's.
+pub use tern_testkit::TempDir;

@@ -308,18 +308,9 @@ impl Lab {
 pub async fn wait_fast<T>(
     what: &str,
     timeout: Duration,
-    mut f: impl FnMut() -> Result<T, String>,
+    f: impl FnMut() -> Result<T, String>,
 ) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match f() {
-            Ok(v) => return v,
-            Err(last) if Instant::now() > deadline => {
-                panic!("timed out after {timeout:?} waiting for {what}; last: {last}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    }
+    tern_testkit::wait_for_async(what, timeout, Duration::from_millis(20), f).await
 }
 
 /// The attribute lines BIRD prints for `prefix` in `show route all`, as `name: value` pairs.

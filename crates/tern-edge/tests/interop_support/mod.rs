@@ -23,21 +23,8 @@ pub use tern_testkit::{Bird, TempDir, free_port, require};
 
 /// Poll `f` until it returns `Some`, at most `timeout`; panic with `what` and the last
 /// observation otherwise.
-pub async fn wait_for<T>(
-    what: &str,
-    timeout: Duration,
-    mut f: impl FnMut() -> Result<T, String>,
-) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match f() {
-            Ok(v) => return v,
-            Err(last) if Instant::now() > deadline => {
-                panic!("timed out after {timeout:?} waiting for {what}; last: {last}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
+pub async fn wait_for<T>(what: &str, timeout: Duration, f: impl FnMut() -> Result<T, String>) -> T {
+    tern_testkit::wait_for_async(what, timeout, Duration::from_millis(100), f).await
 }
 
 /// A gobgpd process, killed on drop.

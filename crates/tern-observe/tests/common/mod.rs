@@ -15,23 +15,9 @@ pub fn fixture(name: &str) -> PathBuf {
 }
 
 /// A file of the shared data directory, `None` (and a line saying the test is skipped) when
-/// it is absent, as in a fresh clone.
+/// it is absent, as in a fresh clone: tern-testkit's locator.
 pub fn shared(rel: &str) -> Option<PathBuf> {
-    let base = std::env::var_os("TERN_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        });
-    let p = base.join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!(
-            "SKIPPED: {} is absent (set TERN_SHARED_DATA to the shared data directory)",
-            p.display()
-        );
-        None
-    }
+    tern_testkit::full_data(rel)
 }
 
 /// One element as both readers can print it.

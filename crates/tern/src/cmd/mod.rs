@@ -2,6 +2,7 @@
 
 pub mod atlas;
 pub mod check;
+pub mod completions;
 pub mod ctl;
 pub mod dns;
 pub mod lab;

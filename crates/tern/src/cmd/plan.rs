@@ -9,7 +9,8 @@ use tern_types::Prefix;
 
 use crate::exit::Exit;
 
-/// Most subnets `--split` prints before summarising the rest.
+/// Most subnets `--split` prints before summarising the rest (unless `--all`): all the /56s of a
+/// /44, while a /32 into /64s (four billion) stays a count.
 const MAX_SPLIT_LINES: u128 = 4096;
 
 /// Arguments of `tern plan`.
@@ -20,6 +21,9 @@ pub struct Args {
     /// Split the prefix into subnets of this length (e.g. 48).
     #[arg(long, value_name = "LEN")]
     pub split: Option<u8>,
+    /// With --split: list every subnet, however many (default: the first 4096 and a count).
+    #[arg(long, requires = "split")]
+    pub all: bool,
 }
 
 /// Runs `tern plan`.
@@ -28,7 +32,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         let Some(len) = args.split else {
             anyhow::bail!("to split {prefix}, say into what: tern plan {prefix} --split <LEN>");
         };
-        return split_cmd(prefix, len);
+        return split_cmd(prefix, len, args.all);
     }
     if args.split.is_some() && !Path::new(&args.target).exists() {
         // Most likely a mistyped prefix: say why it did not parse.
@@ -38,12 +42,13 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     show_file(Path::new(&args.target))
 }
 
-fn split_cmd(prefix: Prefix, len: u8) -> anyhow::Result<Exit> {
+fn split_cmd(prefix: Prefix, len: u8, all: bool) -> anyhow::Result<Exit> {
     let (count, it) = split(prefix, len)?;
     println!("{prefix} split into /{len}: {count} prefixes");
     for (i, p) in it.enumerate() {
-        if i as u128 >= MAX_SPLIT_LINES {
+        if !all && i as u128 >= MAX_SPLIT_LINES {
             println!("... and {} more", count - MAX_SPLIT_LINES);
+            eprintln!("note: listed the first {MAX_SPLIT_LINES}; --all lists every one");
             break;
         }
         println!("{p}");

@@ -1,5 +1,11 @@
-//! `tern render`: write the BIRD 2 configuration of one site (`--site NAME [-o FILE]`) or of
-//! every site (`--all --out DIR`, one `NAME.conf` each).
+//! `tern render`: write the BIRD 2 configuration of one site (`--site NAME`, to standard output,
+//! `-o FILE` or `--out DIR` as `DIR/NAME.conf`) or of every site (`--all --out DIR`, one
+//! `NAME.conf` each).
+//!
+//! A rendered file that holds a key (an MD5 password resolved at render time) is created with
+//! mode 0600 from the start: written to a new file opened with that mode and renamed over the
+//! target, so neither a fresh file nor one left 0644 by an earlier render is ever readable by
+//! others with a key in it. (BIRD reading it as user `bird` needs a `chown bird`.)
 //!
 //! MD5 keys: inlined when resolvable now (see tern-bird); otherwise the config includes
 //! `secrets/<site>_<upstream>.conf` next to it, and render creates that file as an empty stub
@@ -34,8 +40,8 @@ pub struct Args {
         conflicts_with = "all"
     )]
     pub output: Option<PathBuf>,
-    /// With --all: the directory for NAME.conf files.
-    #[arg(long, value_name = "DIR")]
+    /// The directory for NAME.conf files (with --all, or with --site for that one site).
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
     pub out: Option<PathBuf>,
 }
 
@@ -81,7 +87,19 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                 .join(", ")
         )
     })?;
-    write_site(net, site, args.output.as_deref())?;
+    let file = match (&args.output, &args.out) {
+        (Some(f), _) => Some(f.clone()),
+        (None, Some(dir)) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            Some(dir.join(format!("{}.conf", site.id)))
+        }
+        (None, None) => None,
+    };
+    write_site(net, site, file.as_deref())?;
+    if let (None, Some(f)) = (&args.output, &file) {
+        eprintln!("wrote {}", f.display());
+    }
     Ok(Exit::Ok)
 }
 
@@ -103,7 +121,11 @@ fn write_site(net: &tern_model::Network, s: &Site, file: Option<&Path>) -> anyho
         }
         return Ok(());
     };
-    std::fs::write(file, &text).with_context(|| format!("cannot write {}", file.display()))?;
+    let holds_key = s
+        .upstreams
+        .iter()
+        .any(|u| u.password.as_ref().is_some_and(|p| p.resolve().is_ok()));
+    replace_file(file, &text, holds_key)?;
     let dir = file.parent().unwrap_or(Path::new("."));
     for u in &s.upstreams {
         let Some(sec) = &u.password else { continue };
@@ -130,6 +152,39 @@ fn write_site(net: &tern_model::Network, s: &Site, file: Option<&Path>) -> anyho
             u.name,
             inc.display()
         );
+    }
+    Ok(())
+}
+
+/// Writes `text` to `path` through a new file in the same directory renamed over it: mode 0600
+/// from creation when `private`, else the usual 0666 less the umask. A crash leaves the old
+/// file or the new one, never half of either.
+fn replace_file(path: &Path, text: &str, private: bool) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let name = path
+        .file_name()
+        .with_context(|| format!("{} is not a file name", path.display()))?;
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&tmp);
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        o.mode(0o600);
+    }
+    let written = o.open(&tmp).and_then(|mut f| {
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    });
+    let done = written.and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = done {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write {}", path.display()));
     }
     Ok(())
 }
