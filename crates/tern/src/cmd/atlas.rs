@@ -108,38 +108,50 @@ fn load_context(c: &Common) -> anyhow::Result<(ProbeSet, Option<SiteHints>)> {
 }
 
 /// Streams the files through one analysis (memory independent of the files' sizes), warning
-/// about what was skipped. Several files are read on parallel threads (as many as there are
-/// cores), each into its own partial analysis, merged in file order: the result is the same as
-/// reading them one after the other.
+/// about what was skipped. Each file is read into its own partial analysis on a worker thread
+/// (up to twice as many workers as cores, taking the next file as they finish one: three files
+/// on two cores then take 1.5 file-times, not two), and the partials are merged in file order:
+/// the result is the same as reading the files one after the other.
 fn analyse_files(
     files: &[&Path],
     probes: &ProbeSet,
     hints: Option<&SiteHints>,
 ) -> anyhow::Result<Analysis> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .clamp(1, files.len().max(1));
-    let per = files.len().div_ceil(threads).max(1);
-    let parts: Vec<anyhow::Result<Analyser<'_>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(per)
-            .map(|chunk| {
-                scope.spawn(move || -> anyhow::Result<Analyser<'_>> {
-                    let mut a = Analyser::new(probes, hints);
-                    for f in chunk {
-                        a.read(RecordReader::open(f)?)?;
-                    }
-                    Ok(a)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a reader thread panicked")))
-            })
-            .collect()
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let workers = (2 * cores).clamp(1, files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<anyhow::Result<Analyser<'_>>>>> =
+        files.iter().map(|_| Mutex::new(None)).collect();
+    let read_one = |f: &Path| -> anyhow::Result<Analyser<'_>> {
+        let mut a = Analyser::new(probes, hints);
+        a.read(RecordReader::open(f)?)?;
+        Ok(a)
+    };
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(f) = files.get(i) else { break };
+            let part = read_one(f);
+            *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(part);
+        }
+    };
+    if workers == 1 {
+        work();
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers).map(|_| scope.spawn(work)).collect();
+            for h in handles {
+                // A panicking worker leaves its file's slot empty: reported below.
+                let _ = h.join();
+            }
+        });
+    }
+    let parts = slots.into_iter().map(|s| {
+        s.into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(|| Err(anyhow::anyhow!("a reader thread panicked")))
     });
     let mut analyser = Analyser::new(probes, hints);
     for part in parts {
