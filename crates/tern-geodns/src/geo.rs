@@ -16,21 +16,8 @@ use serde::Deserialize;
 
 use crate::Error;
 
-/// Mean Earth radius in km (IUGG), for the great-circle distance.
-pub const EARTH_RADIUS_KM: f64 = 6371.0088;
-
-/// Great-circle distance between two (lat, lon) points in degrees, by the haversine formula.
-pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
-    let (la1, lo1, la2, lo2) = (
-        a.0.to_radians(),
-        a.1.to_radians(),
-        b.0.to_radians(),
-        b.1.to_radians(),
-    );
-    let h = ((la2 - la1) / 2.0).sin().powi(2)
-        + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
-}
+/// The one great-circle distance of the workspace (tern-types), by its name here.
+pub use tern_types::geo::{EARTH_RADIUS_KM, great_circle_km as distance_km};
 
 /// What the database says about an address.
 #[derive(Clone, Copy, Debug, PartialEq)]
