@@ -27,25 +27,9 @@ pub fn region_index(r: Region) -> usize {
     REGIONS.iter().position(|x| *x == r).unwrap_or(0)
 }
 
-/// The region of a point (coarse continent boxes).
+/// The region of a point (coarse continent boxes): the policy model's own [`Region::containing`].
 pub fn region_of(lat: f64, lon: f64) -> Region {
-    if lon < -30.0 {
-        if lat > 12.0 {
-            Region::NorthAmerica
-        } else {
-            Region::SouthAmerica
-        }
-    } else if lat < -10.0 && lon > 110.0 {
-        Region::Oceania
-    } else if lat >= 35.0 && lon <= 45.0 {
-        Region::Europe
-    } else if (34.0..=63.0).contains(&lon) && lat >= 12.0 {
-        Region::MiddleEast
-    } else if lon < 55.0 {
-        Region::Africa
-    } else {
-        Region::Asia
-    }
+    Region::containing(lat, lon)
 }
 
 /// The region of a continent code (`EU`, `NA`, …), as tern-atlas names them.
